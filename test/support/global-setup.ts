@@ -1,0 +1,29 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
+import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
+import { recreateDatabase } from './database';
+
+declare global {
+  var __TEMPORAL_TEST_ENV__: TestWorkflowEnvironment | undefined;
+}
+
+/**
+ * One real Temporal dev server (the pinned CLI binary) and one freshly migrated PostgreSQL database
+ * for the whole run; test files connect to both through the environment variables set here.
+ */
+export default async function globalSetup(): Promise<void> {
+  process.env.DATABASE_URL = await recreateDatabase(
+    process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test',
+  );
+  if (process.env.BGC_TEST_NO_TEMPORAL === '1') return;
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_CLI_PATH },
+      ip: '127.0.0.1',
+      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+      extraArgs: [...SQLITE_PRAGMA_ARGS, '--log-level', 'error'],
+    },
+  });
+  globalThis.__TEMPORAL_TEST_ENV__ = env;
+  process.env.TEMPORAL_ADDRESS = env.address;
+}
