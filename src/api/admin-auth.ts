@@ -1,0 +1,19 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { sendProblem } from './problem';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Requires `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time (digests hide the length). */
+export function requireAdminToken(adminToken: string): RequestHandler {
+  const expected = digest(adminToken);
+  return (req, res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer (.+)$/i.exec(header);
+    if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), expected)) {
+      res.set('WWW-Authenticate', 'Bearer');
+      return sendProblem(res, 401, 'A valid admin bearer token is required.');
+    }
+    next();
+  };
+}

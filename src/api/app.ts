@@ -1,0 +1,58 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
+import type { ApiConfig } from '../config';
+import { CheckRepository } from '../db/checks';
+import { ConnectionRepository } from '../db/connections';
+import { WebhookInbox } from '../db/inbox';
+import type { Logger } from '../logger';
+import { adminRouter } from './admin';
+import { leverWebhookRouter } from './lever-webhooks';
+import { notFoundHandler, problemHandler } from './problem';
+import { vendorCallbackRouter } from './vendor-callbacks';
+
+export interface AppDeps {
+  config: Pick<
+    ApiConfig,
+    'ADMIN_TOKEN' | 'PUBLIC_BASE_URL' | 'WEBHOOK_BODY_LIMIT' | 'TEMPORAL_TASK_QUEUE' | 'VENDOR_POLL_INTERVAL_MS'
+  >;
+  pool: Pool;
+  temporal: Client;
+  logger: Logger;
+}
+
+/** The HTTP front: Lever webhooks, vendor callbacks and the admin API. */
+export function createApp({ config, pool, temporal, logger }: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const connections = new ConnectionRepository(pool);
+  const checks = new CheckRepository(pool);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use(
+    leverWebhookRouter({
+      connections,
+      inbox: new WebhookInbox(pool),
+      temporal,
+      logger,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      pollIntervalMs: config.VENDOR_POLL_INTERVAL_MS,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    }),
+  );
+  app.use(vendorCallbackRouter({ connections, checks, temporal, logger, bodyLimit: config.WEBHOOK_BODY_LIMIT }));
+  app.use(
+    adminRouter({
+      connections,
+      checks,
+      temporal,
+      adminToken: config.ADMIN_TOKEN,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+    }),
+  );
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+  return app;
+}

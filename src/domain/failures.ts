@@ -1,0 +1,7 @@
+/** Failure types raised by activities and told apart by workflows (pure: workflows import it). */
+export const FAILURE = {
+  LeverAccessDenied: 'LeverAccessDenied',
+  VendorAccessDenied: 'VendorAccessDenied',
+  Permanent: 'PermanentError',
+  RateLimited: 'RateLimited',
+} as const;

@@ -1,0 +1,211 @@
+import { z } from 'zod';
+import type { CheckStatus } from '../../domain/status';
+import { certnSignature, hexSignatureMatches } from '../../api/signature';
+import { requestJson } from '../../integrations/http-error';
+import type { CallbackVerdict, StatusReason, VendorAdapter, VendorClient, VendorProgress } from '../types';
+
+export const CERTN_TAGS = {
+  Pending: 'CERTN - Pending',
+  Analyzing: 'CERTN - Analyzing',
+  Partial: 'CERTN - Partial',
+  Complete: 'CERTN - Complete',
+  ErrorNoEmail: 'CERTN - Error (No Email)',
+} as const;
+
+const packageSchema = z.object({
+  name: z.string().min(1),
+  packageId: z.string().min(1),
+  default: z.boolean().default(false),
+});
+
+export const certnSettingsSchema = z.object({
+  apiBaseUrl: z.url(),
+  packages: z
+    .array(packageSchema)
+    .min(1, 'at least one package is required')
+    .refine((p) => p.filter((x) => x.default).length === 1, 'exactly one package must be marked default')
+    .refine((p) => new Set(p.map((x) => x.name)).size === p.length, 'package names must be unique'),
+});
+export type CertnSettings = z.infer<typeof certnSettingsSchema>;
+
+export const certnSecretsSchema = z.object({ apiKey: z.string().min(1), webhookSecret: z.string().min(1) });
+export type CertnSecrets = z.infer<typeof certnSecretsSchema>;
+
+const certnConnectionInputSchema = z
+  .object({
+    type: z.literal('certn'),
+    apiBaseUrl: z.url().default('https://api.certn.co'),
+    apiKey: z.string().min(1),
+    webhookSecret: z.string().min(1),
+    packages: certnSettingsSchema.shape.packages,
+  })
+  .transform(({ apiBaseUrl, apiKey, webhookSecret, packages }) => ({
+    settings: { apiBaseUrl, packages },
+    secrets: { apiKey, webhookSecret },
+  }));
+
+export const CERTN_CASE_STATUS_VALUES = [
+  'CASE_ORDERED',
+  'APPLICANT_INVITED',
+  'APPLICANT_OPENED',
+  'APPLICANT_STARTED',
+  'APPLICANT_SUBMITTED',
+  'IN_PROGRESS',
+  'IN_DISPUTE',
+  'APPLICANT_ACTION_REQUIRED',
+  'CLIENT_ACTION_REQUIRED',
+  'INVITE_UNDELIVERABLE',
+  'APPLICANT_EXPIRED',
+  'CANCELLED',
+  'COMPLETE',
+] as const;
+
+export const certnCaseSchema = z.object({
+  id: z.string(),
+  overall_status: z.enum(CERTN_CASE_STATUS_VALUES),
+  check_executions: z.array(z.object({ id: z.string(), check_type: z.string(), status: z.string() })).default([]),
+});
+export type CertnCase = z.infer<typeof certnCaseSchema>;
+
+const certnCallbackSchema = z.object({
+  id: z.string().min(1).max(200),
+  event_type: z.string().min(1).max(100),
+  object_id: z.string().min(1).max(200),
+  object_type: z.string().min(1).max(100),
+});
+
+/**
+ * Certn's case status onto the canonical statuses. The applicant working on the form is In-Progress (Certn has
+ * no tag for it, so `CERTN - Pending` stays); Certn working with some checks back is Partial.
+ */
+export function certnProgress(caseBody: CertnCase): VendorProgress {
+  const s = caseBody.overall_status;
+  const done = caseBody.check_executions.filter((c) => c.status === 'COMPLETE').length;
+  const some = done > 0;
+  const status = ((): { status: CheckStatus; reason?: StatusReason } => {
+    switch (s) {
+      case 'CASE_ORDERED':
+      case 'APPLICANT_INVITED':
+        return { status: 'Pending' };
+      case 'APPLICANT_OPENED':
+      case 'APPLICANT_STARTED':
+        return { status: 'In-Progress' };
+      case 'APPLICANT_SUBMITTED':
+      case 'IN_PROGRESS':
+      case 'IN_DISPUTE':
+      case 'APPLICANT_ACTION_REQUIRED':
+      case 'CLIENT_ACTION_REQUIRED':
+        return { status: some && done < caseBody.check_executions.length ? 'Partial' : 'Analyzing' };
+      case 'COMPLETE':
+        return { status: 'Complete' };
+      case 'INVITE_UNDELIVERABLE':
+      case 'APPLICANT_EXPIRED':
+      case 'CANCELLED':
+        return { status: 'Error', reason: 'vendor-ended' };
+    }
+  })();
+  return { ...status, vendorStatus: s, resultsAvailable: some };
+}
+
+class CertnClient implements VendorClient {
+  constructor(
+    private readonly settings: CertnSettings,
+    private readonly secrets: CertnSecrets,
+  ) {}
+
+  private call(path: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
+    return requestJson('Certn', `${this.settings.apiBaseUrl.replace(/\/$/, '')}/api/public${path}`, {
+      method,
+      body,
+      headers: { Authorization: `Api-Key ${this.secrets.apiKey}`, ...headers },
+    });
+  }
+
+  async order(request: Parameters<VendorClient['order']>[0]) {
+    const body = await this.call(
+      '/cases/order-package/',
+      'POST',
+      {
+        email_address: request.candidate.email,
+        first_name: request.candidate.firstName,
+        last_name: request.candidate.lastName,
+        package_id: request.packageRef,
+        send_invite_email: true,
+        external_reference: request.reference,
+      },
+      { 'Idempotency-Key': request.idempotencyKey },
+    );
+    return { externalId: certnCaseSchema.parse(body).id };
+  }
+
+  async progress(externalId: string) {
+    return certnProgress(certnCaseSchema.parse(await this.call(`/cases/${encodeURIComponent(externalId)}/`)));
+  }
+
+  async reportUrl(externalId: string) {
+    const report = z
+      .object({ id: z.string() })
+      .parse(await this.call(`/cases/${encodeURIComponent(externalId)}/generate-report/`, 'POST', {}));
+    const file = z
+      .object({ pdf_url: z.url() })
+      .parse(await this.call(`/report-files/${encodeURIComponent(report.id)}/`));
+    return file.pdf_url;
+  }
+}
+
+export const certnAdapter: VendorAdapter<CertnSettings, CertnSecrets> = {
+  vendor: 'certn',
+  displayName: 'Certn',
+  connectionInputSchema: certnConnectionInputSchema,
+  settingsSchema: certnSettingsSchema,
+  secretsSchema: certnSecretsSchema,
+  statusTags: Object.values(CERTN_TAGS),
+
+  tagFor(status, reason) {
+    switch (status) {
+      case 'Pending':
+        return CERTN_TAGS.Pending;
+      case 'Analyzing':
+        return CERTN_TAGS.Analyzing;
+      case 'Partial':
+        return CERTN_TAGS.Partial;
+      case 'Complete':
+        return CERTN_TAGS.Complete;
+      case 'Error':
+        return reason === 'no-email' ? CERTN_TAGS.ErrorNoEmail : null;
+      default:
+        return null;
+    }
+  },
+
+  choosePackage(settings, opportunityTags) {
+    const tags = new Set(opportunityTags);
+    const override = settings.packages.find((p) => !p.default && tags.has(p.name));
+    const chosen = override ?? settings.packages.find((p) => p.default);
+    if (chosen === undefined) throw new Error('connection has no default Certn package');
+    return { name: chosen.name, ref: chosen.packageId };
+  },
+
+  client(settings, secrets) {
+    return new CertnClient(settings, secrets);
+  },
+
+  verifyCallback(rawBody, headers, secrets): CallbackVerdict {
+    const signature = headers['x-signature'];
+    if (typeof signature !== 'string' || !hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature)) {
+      return { ok: false, status: 401, detail: 'X-Signature is missing or does not match the body.' };
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody.toString('utf8'));
+    } catch {
+      return { ok: false, status: 400, detail: 'The body is not JSON.' };
+    }
+    const parsed = certnCallbackSchema.safeParse(json);
+    if (!parsed.success) return { ok: false, status: 400, detail: 'The body is not a Certn webhook event.' };
+    return {
+      ok: true,
+      callback: { eventId: parsed.data.id, eventType: parsed.data.event_type, externalId: parsed.data.object_id },
+    };
+  },
+};

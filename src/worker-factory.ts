@@ -1,0 +1,32 @@
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createActivities } from './activities';
+import type { Logger } from './logger';
+
+export interface CheckWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  pool: Pool;
+  logger: Logger;
+  maxConcurrentActivityTaskExecutions?: number;
+  /** A prebuilt workflow bundle (tests share one to save the bundling time). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export const WORKFLOWS_PATH = path.join(__dirname, 'workflows');
+
+/** Creates the worker that runs check workflows and their activities. */
+export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    activities: createActivities({ pool: options.pool, logger: options.logger }),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+  });
+}

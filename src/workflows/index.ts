@@ -1,0 +1,1 @@
+export { backgroundCheck } from './background-check';
