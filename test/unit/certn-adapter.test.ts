@@ -1,0 +1,134 @@
+import { certnAdapter, certnProgress, CERTN_TAGS } from '../../src/vendors/certn/adapter';
+import { certnSignature } from '../../src/api/signature';
+
+const settings = {
+  apiBaseUrl: 'http://certn.test',
+  packages: [
+    { name: 'Basic', packageId: 'pkg-basic', default: true },
+    { name: 'Executive Screening', packageId: 'pkg-exec', default: false },
+    { name: 'Drivers', packageId: 'pkg-drivers', default: false },
+  ],
+};
+
+describe('Certn package choice', () => {
+  it('uses the default package without an override tag', () => {
+    expect(certnAdapter.choosePackage(settings, ['Engineering', 'Referral'])).toEqual({
+      name: 'Basic',
+      ref: 'pkg-basic',
+    });
+  });
+
+  it('uses another package when a tag equals its name exactly', () => {
+    expect(certnAdapter.choosePackage(settings, ['Engineering', 'Executive Screening'])).toEqual({
+      name: 'Executive Screening',
+      ref: 'pkg-exec',
+    });
+  });
+
+  it('ignores tags that only resemble a package name', () => {
+    for (const tag of ['executive screening', 'Executive Screening ', 'Executive', 'Drivers License']) {
+      expect(certnAdapter.choosePackage(settings, [tag]).name).toBe('Basic');
+    }
+  });
+});
+
+describe('Certn connection settings', () => {
+  const base = { type: 'certn', apiBaseUrl: 'http://certn.test', apiKey: 'k', webhookSecret: 's' };
+
+  it('needs at least one package and exactly one default', () => {
+    expect(certnAdapter.connectionInputSchema.safeParse({ ...base, packages: [] }).success).toBe(false);
+    expect(
+      certnAdapter.connectionInputSchema.safeParse({ ...base, packages: [{ name: 'A', packageId: '1' }] }).success,
+    ).toBe(false);
+    expect(
+      certnAdapter.connectionInputSchema.safeParse({
+        ...base,
+        packages: [
+          { name: 'A', packageId: '1', default: true },
+          { name: 'B', packageId: '2', default: true },
+        ],
+      }).success,
+    ).toBe(false);
+    const ok = certnAdapter.connectionInputSchema.safeParse({
+      ...base,
+      packages: [{ name: 'A', packageId: '1', default: true }],
+    });
+    expect(ok.success && ok.data).toEqual({
+      settings: { apiBaseUrl: 'http://certn.test', packages: [{ name: 'A', packageId: '1', default: true }] },
+      secrets: { apiKey: 'k', webhookSecret: 's' },
+    });
+  });
+});
+
+describe('Certn status tags', () => {
+  it('has the exact tag strings of the integration', () => {
+    expect(certnAdapter.tagFor('Pending')).toBe('CERTN - Pending');
+    expect(certnAdapter.tagFor('Analyzing')).toBe('CERTN - Analyzing');
+    expect(certnAdapter.tagFor('Partial')).toBe('CERTN - Partial');
+    expect(certnAdapter.tagFor('Complete')).toBe('CERTN - Complete');
+    expect(certnAdapter.tagFor('Error', 'no-email')).toBe('CERTN - Error (No Email)');
+  });
+
+  it('has no tag for In-Progress or for errors other than a missing email', () => {
+    expect(certnAdapter.tagFor('In-Progress')).toBeNull();
+    expect(certnAdapter.tagFor('Error', 'vendor-ended')).toBeNull();
+    expect(certnAdapter.tagFor('Rejected')).toBeNull();
+    expect(certnAdapter.statusTags).toEqual(Object.values(CERTN_TAGS));
+  });
+});
+
+describe('Certn case status mapping', () => {
+  const checks = (...statuses: string[]) =>
+    statuses.map((status, i) => ({ id: `c${i}`, check_type: 'CRIMINAL_RECORD_CHECK', status }));
+
+  it('maps each overall_status onto a canonical status', () => {
+    const map = (overall_status: Parameters<typeof certnProgress>[0]['overall_status'], ex = checks('PENDING')) =>
+      certnProgress({ id: 'x', overall_status, check_executions: ex }).status;
+    expect(map('CASE_ORDERED')).toBe('Pending');
+    expect(map('APPLICANT_INVITED')).toBe('Pending');
+    expect(map('APPLICANT_STARTED')).toBe('In-Progress');
+    expect(map('APPLICANT_SUBMITTED')).toBe('Analyzing');
+    expect(map('IN_PROGRESS', checks('IN_PROGRESS', 'IN_PROGRESS'))).toBe('Analyzing');
+    expect(map('IN_PROGRESS', checks('COMPLETE', 'IN_PROGRESS'))).toBe('Partial');
+    expect(map('COMPLETE', checks('COMPLETE', 'COMPLETE'))).toBe('Complete');
+    expect(map('CANCELLED')).toBe('Error');
+    expect(map('APPLICANT_EXPIRED')).toBe('Error');
+    expect(map('INVITE_UNDELIVERABLE')).toBe('Error');
+  });
+
+  it('says results are available once any check is complete', () => {
+    expect(
+      certnProgress({ id: 'x', overall_status: 'IN_PROGRESS', check_executions: checks('COMPLETE', 'PENDING') })
+        .resultsAvailable,
+    ).toBe(true);
+    expect(
+      certnProgress({ id: 'x', overall_status: 'IN_PROGRESS', check_executions: checks('PENDING') }).resultsAvailable,
+    ).toBe(false);
+  });
+});
+
+describe('Certn callback verification', () => {
+  const secrets = { apiKey: 'k', webhookSecret: 'whsec' };
+  const body = Buffer.from(
+    JSON.stringify({ id: 'evt1', event_type: 'CASE_STATUS_CHANGED', object_id: 'case1', object_type: 'CASE' }),
+  );
+
+  it('accepts a body signed with the webhook secret', () => {
+    const verdict = certnAdapter.verifyCallback(body, { 'x-signature': certnSignature('whsec', body) }, secrets);
+    expect(verdict).toEqual({
+      ok: true,
+      callback: { eventId: 'evt1', eventType: 'CASE_STATUS_CHANGED', externalId: 'case1' },
+    });
+  });
+
+  it('rejects a missing or wrong signature with 401 and a malformed body with 400', () => {
+    expect(certnAdapter.verifyCallback(body, {}, secrets)).toMatchObject({ ok: false, status: 401 });
+    expect(
+      certnAdapter.verifyCallback(body, { 'x-signature': certnSignature('other', body) }, secrets),
+    ).toMatchObject({ ok: false, status: 401 });
+    const junk = Buffer.from('{"hello":1}');
+    expect(
+      certnAdapter.verifyCallback(junk, { 'x-signature': certnSignature('whsec', junk) }, secrets),
+    ).toMatchObject({ ok: false, status: 400 });
+  });
+});

@@ -1,0 +1,70 @@
+import { isVerifyConnection, leverWebhookSchema, stageChangeDataSchema } from '../../src/domain/lever-webhook';
+import { leverConnectionInputSchema } from '../../src/domain/connection';
+import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
+import { splitName } from '../../src/activities/check-activities';
+
+describe('Lever webhook schemas', () => {
+  const hook = {
+    event: 'candidateStageChange',
+    triggeredAt: 1732330000000,
+    token: 't'.repeat(48),
+    signature: 'ab',
+    data: { opportunityId: 'o1', toStageId: 's2', fromStageId: 's1', contactId: 'c1' },
+  };
+
+  it('accepts a stage change delivery', () => {
+    const parsed = leverWebhookSchema.parse(hook);
+    expect(stageChangeDataSchema.parse(parsed.data)).toMatchObject({ opportunityId: 'o1', toStageId: 's2' });
+    expect(isVerifyConnection(parsed)).toBe(false);
+  });
+
+  it('recognises the Verify Connection test event by its empty data', () => {
+    expect(isVerifyConnection(leverWebhookSchema.parse({ ...hook, data: {} }))).toBe(true);
+  });
+
+  it('rejects malformed envelopes and stage changes without the ids', () => {
+    expect(leverWebhookSchema.safeParse({ ...hook, triggeredAt: 'yesterday' }).success).toBe(false);
+    expect(leverWebhookSchema.safeParse({ ...hook, event: undefined }).success).toBe(false);
+    expect(stageChangeDataSchema.safeParse({ opportunityId: 'o1' }).success).toBe(false);
+  });
+});
+
+describe('Lever connection input', () => {
+  const base = { apiKey: 'k', signatureToken: 's' };
+  it('takes exactly one of trigger stage name or ID', () => {
+    expect(leverConnectionInputSchema.safeParse({ ...base, triggerStageName: 'Background Check' }).success).toBe(true);
+    expect(leverConnectionInputSchema.safeParse({ ...base, triggerStageId: 'id' }).success).toBe(true);
+    expect(leverConnectionInputSchema.safeParse(base).success).toBe(false);
+    expect(
+      leverConnectionInputSchema.safeParse({ ...base, triggerStageId: 'id', triggerStageName: 'x' }).success,
+    ).toBe(false);
+  });
+  it('defaults to the public Lever API', () => {
+    expect(leverConnectionInputSchema.parse({ ...base, triggerStageId: 'id' }).apiBaseUrl).toBe(
+      'https://api.lever.co/v1',
+    );
+  });
+});
+
+describe('configuration', () => {
+  it('requires an admin token of at least 16 characters for the API', () => {
+    expect(() => loadConfig(apiConfigSchema, {})).toThrow(/ADMIN_TOKEN/);
+    expect(() => loadConfig(apiConfigSchema, { ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);
+    expect(loadConfig(apiConfigSchema, { ADMIN_TOKEN: 'x'.repeat(16), API_PORT: '9000' }).API_PORT).toBe(9000);
+  });
+  it('gives the worker working defaults', () => {
+    expect(loadConfig(workerConfigSchema, {})).toMatchObject({
+      TEMPORAL_ADDRESS: '127.0.0.1:7233',
+      TEMPORAL_TASK_QUEUE: 'background-checks',
+    });
+  });
+});
+
+describe('candidate name', () => {
+  it('splits Lever’s single name into first and last name', () => {
+    expect(splitName('Ada Lovelace')).toEqual({ firstName: 'Ada', lastName: 'Lovelace' });
+    expect(splitName('  Jean  Claude Van Damme ')).toEqual({ firstName: 'Jean', lastName: 'Claude Van Damme' });
+    expect(splitName('Cher')).toEqual({ firstName: 'Cher', lastName: '' });
+    expect(splitName(null)).toEqual({ firstName: '', lastName: '' });
+  });
+});
