@@ -1,7 +1,14 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../src/worker-factory';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
 import { recreateDatabase } from './database';
+
+const noop = () => undefined;
+const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 declare global {
   var __TEMPORAL_TEST_ENV__: TestWorkflowEnvironment | undefined;
@@ -26,4 +33,11 @@ export default async function globalSetup(): Promise<void> {
   });
   globalThis.__TEMPORAL_TEST_ENV__ = env;
   process.env.TEMPORAL_ADDRESS = env.address;
+  // Bundle the workflow code once; every test worker loads the same bundle instead of rebuilding it.
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietLogger });
+  const bundleDir = path.resolve(__dirname, '..', '..', '.data');
+  mkdirSync(bundleDir, { recursive: true });
+  const bundlePath = path.join(bundleDir, 'test-workflow-bundle.js');
+  writeFileSync(bundlePath, code);
+  process.env.BGC_TEST_WORKFLOW_BUNDLE = bundlePath;
 }

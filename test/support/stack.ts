@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import type { Pool } from 'pg';
+import { createApp } from '../../src/api/app';
+import { createPool } from '../../src/db/pool';
+import { createLogger } from '../../src/logger';
+import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
+import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
+import { createCheckWorker } from '../../src/worker-factory';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+
+export interface StackOptions {
+  /** Certn cases advance by themselves every N ms; null = only by hand. */
+  certnAutoAdvanceMs?: number | null;
+  pollIntervalMs?: number;
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
+
+/**
+ * The whole service over real HTTP: Lever and Certn emulators, the Express API and a worker, against the
+ * run's Temporal dev server and PostgreSQL database (see global-setup). One task queue per stack.
+ */
+let runtimeInstalled = false;
+
+export async function startStack(options: StackOptions = {}) {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL ?? 'WARN') as 'WARN') });
+    runtimeInstalled = true;
+  }
+  const databaseUrl = process.env.DATABASE_URL;
+  const temporalAddress = process.env.TEMPORAL_ADDRESS;
+  if (!databaseUrl || !temporalAddress) throw new Error('global setup did not provide DATABASE_URL/TEMPORAL_ADDRESS');
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const taskQueue = `test-${randomBytes(6).toString('hex')}`;
+  const pool: Pool = createPool(databaseUrl);
+
+  const lever = await startLeverEmulator({ webhookRetryDelaysMs: [100, 200, 400, 800, 1600] });
+  const certn = await startCertnEmulator({
+    autoAdvanceMs: options.certnAutoAdvanceMs ?? null,
+    webhookRetryDelaysMs: [100, 300, 900],
+  });
+
+  const clientConnection = await Connection.connect({ address: temporalAddress });
+  const temporal = new Client({ connection: clientConnection });
+  const api: RunningServer = await listen(
+    createApp({
+      config: {
+        ADMIN_TOKEN,
+        PUBLIC_BASE_URL: undefined,
+        WEBHOOK_BODY_LIMIT: 100 * 1024,
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        VENDOR_POLL_INTERVAL_MS: options.pollIntervalMs ?? 60 * 60 * 1000,
+      },
+      pool,
+      temporal,
+      logger,
+    }),
+  );
+
+  const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  const bundlePath = process.env.BGC_TEST_WORKFLOW_BUNDLE;
+  const worker: Worker = await createCheckWorker({
+    connection: workerConnection,
+    namespace: 'default',
+    taskQueue,
+    pool,
+    logger,
+    workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
+  });
+  const running = worker.run();
+
+  let counter = 0;
+
+  /** Creates a Lever → Certn connection through the admin API, wired to both emulators. */
+  async function createConnection(overrides: { packages?: { name: string; default?: boolean }[] } = {}) {
+    counter += 1;
+    const leverApiKey = `lever-key-${taskQueue}-${counter}`;
+    const certnApiKey = `certn-key-${taskQueue}-${counter}`;
+    const signatureToken = `sig-${randomBytes(8).toString('hex')}`;
+    const webhookSecret = `whsec-${randomBytes(8).toString('hex')}`;
+    lever.addApiKey(leverApiKey);
+    const packageSpecs = overrides.packages ?? [{ name: 'Basic', default: true }, { name: 'Executive Screening' }];
+    const team = certn.addTeam({
+      apiKey: certnApiKey,
+      packages: packageSpecs.map((p) => ({ name: p.name, check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'] })),
+    });
+    const response = await adminFetch('/admin/connections', {
+      method: 'POST',
+      body: {
+        name: `Customer ${counter}`,
+        lever: { apiBaseUrl: lever.apiBaseUrl, apiKey: leverApiKey, signatureToken, triggerStageName: 'Background Check' },
+        vendor: {
+          type: 'certn',
+          apiBaseUrl: certn.apiBaseUrl,
+          apiKey: certnApiKey,
+          webhookSecret,
+          packages: team.packages.map((p, i) => ({
+            name: p.name,
+            packageId: p.id,
+            default: packageSpecs[i]?.default === true,
+          })),
+        },
+      },
+    });
+    if (response.status !== 201) throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
+    const created = response.body as { id: string; webhookUrl: string; vendorCallbackUrl: string };
+    const webhook = lever.addWebhook({ event: 'candidateStageChange', url: created.webhookUrl, signatureToken });
+    certn.setWebhook(certnApiKey, { url: created.vendorCallbackUrl, secret: webhookSecret });
+    return { ...created, leverApiKey, certnApiKey, signatureToken, webhookSecret, webhookId: webhook.id, packages: team.packages };
+  }
+
+  async function adminFetch(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+    const res = await fetch(`${api.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: {
+        Authorization: `Bearer ${init.token ?? ADMIN_TOKEN}`,
+        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
+    const text = await res.text();
+    return { status: res.status, contentType: res.headers.get('content-type'), body: text ? (JSON.parse(text) as unknown) : undefined };
+  }
+
+  async function stop() {
+    worker.shutdown();
+    await running;
+    await workerConnection.close();
+    await api.close();
+    await clientConnection.close();
+    await lever.close();
+    await certn.close();
+    await pool.end();
+  }
+
+  return { lever, certn, api, temporal, pool, taskQueue, createConnection, adminFetch, stop };
+}
+
+/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
