@@ -19,9 +19,28 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', 'fs', 'crypto', 'http', 'https', 'net', 'pg', 'express', '../activities/*', '../db/*'] },
+        {
+          patterns: [
+            'node:*',
+            'fs',
+            'crypto',
+            'http',
+            'https',
+            'net',
+            'pg',
+            'express',
+            '../activities/*',
+            '../db/*',
+          ],
+        },
       ],
-      'no-restricted-syntax': ['error', { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'Use workflow time (Date is replaced in workflows), never Date.now() directly.' }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='Date'][property.name='now']",
+          message: 'Use workflow time (Date is replaced in workflows), never Date.now() directly.',
+        },
+      ],
     },
   },
   prettier,

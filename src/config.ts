@@ -9,7 +9,11 @@ export const baseConfigSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('background-checks'),
   /** How often a running check asks the vendor for its status when no callback arrived (ms). */
-  VENDOR_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(60 * 60 * 1000),
+  VENDOR_POLL_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(60 * 60 * 1000),
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */
@@ -21,7 +25,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
   /** Bearer token for the admin endpoints. */
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   /** Largest webhook body accepted, in bytes. */
-  WEBHOOK_BODY_LIMIT: z.coerce.number().int().positive().default(100 * 1024),
+  WEBHOOK_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(100 * 1024),
 });
 
 /** The Temporal worker running workflows and activities. */

@@ -47,7 +47,8 @@ export function createCheckActivities({ pool, logger }: ActivityDeps) {
   async function load(connectionId: string) {
     const connection = await connections.get(connectionId);
     const adapter = vendorAdapter(connection.vendor);
-    if (adapter === undefined) throw new Error(`connection ${connectionId} names unknown vendor ${connection.vendor}`);
+    if (adapter === undefined)
+      throw new Error(`connection ${connectionId} names unknown vendor ${connection.vendor}`);
     const settings = adapter.settingsSchema.parse(connection.vendorSettings);
     const secrets = adapter.secretsSchema.parse(connection.vendorSecrets);
     const lever = new LeverClient(connection.lever.apiBaseUrl, connection.leverSecrets.apiKey);
@@ -146,7 +147,9 @@ export function createCheckActivities({ pool, logger }: ActivityDeps) {
     },
 
     /** Explains on the opportunity why a check ended without results, and what to do. */
-    async addCheckNote(ref: OpportunityRef & { kind: 'vendor-ended' | 'failed'; detail: string }): Promise<void> {
+    async addCheckNote(
+      ref: OpportunityRef & { kind: 'vendor-ended' | 'failed'; detail: string },
+    ): Promise<void> {
       return classified(async () => {
         const { adapter, connection, lever } = await load(ref.connectionId);
         const text =

@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ExternalApiError } from '../integrations/http-error';
 import { FAILURE } from '../domain/failures';
 
-
 /**
  * Turns an external API error into the failure Temporal should see: access denied and other 4xx are not
  * retried (the same request fails the same way), 429 waits as long as Retry-After says, the rest retries.
@@ -11,7 +10,12 @@ export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof ExternalApiError)) return err;
   if (err.accessDenied) {
     const type = err.service === 'Lever' ? FAILURE.LeverAccessDenied : FAILURE.VendorAccessDenied;
-    return ApplicationFailure.create({ message: err.message, type, nonRetryable: true, details: [err.service] });
+    return ApplicationFailure.create({
+      message: err.message,
+      type,
+      nonRetryable: true,
+      details: [err.service],
+    });
   }
   if (err.permanent) {
     return ApplicationFailure.create({ message: err.message, type: FAILURE.Permanent, nonRetryable: true });

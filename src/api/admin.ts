@@ -33,11 +33,13 @@ function issues(error: z.ZodError) {
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   router.use('/admin', requireAdminToken(deps.adminToken), express.json({ limit: '256kb' }));
-  const baseUrl = (req: Request) => deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
+  const baseUrl = (req: Request) =>
+    deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
 
   router.post('/admin/connections', async (req, res) => {
     const input = connectionInputSchema.safeParse(req.body);
-    if (!input.success) return sendProblem(res, 400, 'The connection is not valid.', { errors: issues(input.error) });
+    if (!input.success)
+      return sendProblem(res, 400, 'The connection is not valid.', { errors: issues(input.error) });
     const adapter = vendorAdapter(input.data.vendor.type);
     if (adapter === undefined) {
       return sendProblem(res, 422, `Unknown vendor type; use one of: ${vendorNames().join(', ')}.`);
@@ -95,7 +97,8 @@ export function adminRouter(deps: AdminDeps): Router {
       const log = await deps.checks.statusLog(connection.id, req.params.opportunityId);
       res.json({ workflowId, state, log });
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return sendProblem(res, 404, 'No check for this opportunity.');
+      if (err instanceof WorkflowNotFoundError)
+        return sendProblem(res, 404, 'No check for this opportunity.');
       throw err;
     }
   });

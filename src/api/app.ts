@@ -14,7 +14,11 @@ import { vendorCallbackRouter } from './vendor-callbacks';
 export interface AppDeps {
   config: Pick<
     ApiConfig,
-    'ADMIN_TOKEN' | 'PUBLIC_BASE_URL' | 'WEBHOOK_BODY_LIMIT' | 'TEMPORAL_TASK_QUEUE' | 'VENDOR_POLL_INTERVAL_MS'
+    | 'ADMIN_TOKEN'
+    | 'PUBLIC_BASE_URL'
+    | 'WEBHOOK_BODY_LIMIT'
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'VENDOR_POLL_INTERVAL_MS'
   >;
   pool: Pool;
   temporal: Client;
@@ -42,7 +46,9 @@ export function createApp({ config, pool, temporal, logger }: AppDeps): Express 
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
     }),
   );
-  app.use(vendorCallbackRouter({ connections, checks, temporal, logger, bodyLimit: config.WEBHOOK_BODY_LIMIT }));
+  app.use(
+    vendorCallbackRouter({ connections, checks, temporal, logger, bodyLimit: config.WEBHOOK_BODY_LIMIT }),
+  );
   app.use(
     adminRouter({
       connections,

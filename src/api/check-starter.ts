@@ -31,7 +31,8 @@ export async function startCheck(
     });
     return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { outcome: 'already-running', workflowId };
+    if (err instanceof WorkflowExecutionAlreadyStartedError)
+      return { outcome: 'already-running', workflowId };
     throw err;
   }
 }

@@ -90,7 +90,11 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
       } catch (err) {
         // The delivery is recorded but not processed: Lever's redelivery (same token) will start it.
         deps.logger.error({ err, connectionId: connection.id, inboxId: row.id }, 'could not start the check');
-        return sendProblem(res, 503, 'The workflow engine is unavailable; the delivery will be processed on retry.');
+        return sendProblem(
+          res,
+          503,
+          'The workflow engine is unavailable; the delivery will be processed on retry.',
+        );
       }
       await deps.inbox.markProcessed(row.id, started.outcome, {
         workflowId: started.workflowId,

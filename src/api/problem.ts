@@ -5,7 +5,12 @@ import type { Logger } from '../logger';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /** Sends an RFC 9457 problem document. */
-export function sendProblem(res: Response, status: number, detail: string, extra: Record<string, unknown> = {}) {
+export function sendProblem(
+  res: Response,
+  status: number,
+  detail: string,
+  extra: Record<string, unknown> = {},
+) {
   res
     .status(status)
     .type(PROBLEM_CONTENT_TYPE)
@@ -30,7 +35,10 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
               : 'The request was not accepted.';
       return sendProblem(res, err.status, detail);
     }
-    logger.error({ err, method: req.method, path: req.route?.path ?? 'unmatched' }, 'request failed');
+    logger.error(
+      { err, method: req.method, path: (req.route as { path?: string } | undefined)?.path ?? 'unmatched' },
+      'request failed',
+    );
     if (res.headersSent) return;
     sendProblem(res, 500, 'The server failed to handle the request; it has been logged.');
   };

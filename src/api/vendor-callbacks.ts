@@ -31,7 +31,11 @@ export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
         return sendProblem(res, 404, 'No connection has this callback URL.');
       }
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const verdict = adapter.verifyCallback(rawBody, req.headers, adapter.secretsSchema.parse(connection.vendorSecrets));
+      const verdict = adapter.verifyCallback(
+        rawBody,
+        req.headers,
+        adapter.secretsSchema.parse(connection.vendorSecrets),
+      );
       if (!verdict.ok) return sendProblem(res, verdict.status, verdict.detail);
       const { callback } = verdict;
 
@@ -42,7 +46,8 @@ export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
         eventType: callback.eventType,
         objectId: callback.externalId,
       });
-      if (recorded.duplicate && recorded.processed) return res.status(200).json({ accepted: true, duplicate: true });
+      if (recorded.duplicate && recorded.processed)
+        return res.status(200).json({ accepted: true, duplicate: true });
 
       const order = await deps.checks.findOrder(connection.id, adapter.vendor, callback.externalId);
       if (order === undefined) {

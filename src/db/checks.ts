@@ -41,7 +41,8 @@ export class CheckRepository {
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (connection_id, vendor, event_id) DO NOTHING RETURNING id`,
       [callback.connectionId, callback.vendor, callback.eventId, callback.eventType, callback.objectId],
     );
-    if (inserted.rows[0] !== undefined) return { id: String(inserted.rows[0].id), duplicate: false, processed: false };
+    if (inserted.rows[0] !== undefined)
+      return { id: String(inserted.rows[0].id), duplicate: false, processed: false };
     const existing = await this.pool.query<{ id: string; processed_at: Date | null }>(
       `SELECT id, processed_at FROM vendor_callbacks WHERE connection_id = $1 AND vendor = $2 AND event_id = $3`,
       [callback.connectionId, callback.vendor, callback.eventId],
@@ -52,7 +53,10 @@ export class CheckRepository {
   }
 
   async markCallbackProcessed(id: string, outcome: string): Promise<void> {
-    await this.pool.query(`UPDATE vendor_callbacks SET outcome = $2, processed_at = now() WHERE id = $1`, [id, outcome]);
+    await this.pool.query(`UPDATE vendor_callbacks SET outcome = $2, processed_at = now() WHERE id = $1`, [
+      id,
+      outcome,
+    ]);
   }
 
   /** Appends one status change; a retried activity writes the same (run, seq) and changes nothing. */
@@ -81,7 +85,12 @@ export class CheckRepository {
   }
 
   async statusLog(connectionId: string, opportunityId: string) {
-    const result = await this.pool.query<{ run_id: string; seq: number; status: string; detail: string | null }>(
+    const result = await this.pool.query<{
+      run_id: string;
+      seq: number;
+      status: string;
+      detail: string | null;
+    }>(
       `SELECT run_id, seq, status, detail FROM check_status_log
        WHERE connection_id = $1 AND opportunity_id = $2 ORDER BY id`,
       [connectionId, opportunityId],

@@ -1,12 +1,7 @@
 import type { Pool } from 'pg';
 
 export type DeliveryOutcome =
-  | 'received'
-  | 'verified'
-  | 'ignored-event'
-  | 'ignored-stage'
-  | 'started'
-  | 'already-running';
+  'received' | 'verified' | 'ignored-event' | 'ignored-stage' | 'started' | 'already-running';
 
 export interface InboxRow {
   id: string;
@@ -28,7 +23,7 @@ export class WebhookInbox {
     triggeredAt: Date;
     data: unknown;
   }): Promise<{ row: InboxRow; duplicate: boolean }> {
-    const inserted = await this.pool.query(
+    const inserted = await this.pool.query<Record<string, unknown>>(
       `INSERT INTO webhook_inbox (connection_id, source, token, event, triggered_at, data)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (connection_id, source, token) DO NOTHING
@@ -43,7 +38,7 @@ export class WebhookInbox {
       ],
     );
     if (inserted.rowCount === 1) return { row: toRow(inserted.rows[0]), duplicate: false };
-    const existing = await this.pool.query(
+    const existing = await this.pool.query<Record<string, unknown>>(
       `SELECT id, outcome, processed_at, workflow_id FROM webhook_inbox
        WHERE connection_id = $1 AND source = $2 AND token = $3`,
       [delivery.connectionId, delivery.source, delivery.token],
@@ -51,7 +46,11 @@ export class WebhookInbox {
     return { row: toRow(existing.rows[0]), duplicate: true };
   }
 
-  async markProcessed(id: string, outcome: DeliveryOutcome, workflow?: { workflowId: string; runId?: string }) {
+  async markProcessed(
+    id: string,
+    outcome: DeliveryOutcome,
+    workflow?: { workflowId: string; runId?: string },
+  ) {
     await this.pool.query(
       `UPDATE webhook_inbox SET outcome = $2, workflow_id = $3, run_id = $4, processed_at = now() WHERE id = $1`,
       [id, outcome, workflow?.workflowId ?? null, workflow?.runId ?? null],

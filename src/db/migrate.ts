@@ -28,7 +28,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** Brings the schema up to date; node-pg-migrate takes an advisory lock so concurrent starts are safe. */
-export async function migrate(databaseUrl: string, log: (msg: string) => void = () => undefined): Promise<void> {
+export async function migrate(
+  databaseUrl: string,
+  log: (msg: string) => void = () => undefined,
+): Promise<void> {
   await ensureDatabase(databaseUrl);
   await runner({
     databaseUrl,

@@ -17,7 +17,13 @@ export class ExternalApiError extends Error {
 
   /** Client errors other than 408/429 are permanent: the same request will fail the same way. */
   get permanent(): boolean {
-    return this.status !== null && this.status >= 400 && this.status < 500 && this.status !== 408 && this.status !== 429;
+    return (
+      this.status !== null &&
+      this.status >= 400 &&
+      this.status < 500 &&
+      this.status !== 408 &&
+      this.status !== 429
+    );
   }
 }
 

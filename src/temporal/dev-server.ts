@@ -6,7 +6,12 @@ export const TEMPORAL_CLI_PATH =
   process.env.TEMPORAL_CLI_PATH ?? path.resolve(__dirname, '..', '..', '.tools', 'bin', 'temporal');
 
 /** SQLite pragmas for the dev server: WAL journal and relaxed fsync keep it fast while staying durable. */
-export const SQLITE_PRAGMA_ARGS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+export const SQLITE_PRAGMA_ARGS = [
+  '--sqlite-pragma',
+  'journal_mode=wal',
+  '--sqlite-pragma',
+  'synchronous=normal',
+];
 
 /** `--search-attribute Name=Type` flags registering the project's custom search attributes. */
 export function searchAttributeArgs(): string[] {

@@ -3,7 +3,7 @@ import type { VendorAdapter } from './types';
 
 /** Every vendor the service can order from, by the `type` used in connection settings. */
 const adapters: Record<string, VendorAdapter> = {
-  [certnAdapter.vendor]: certnAdapter as VendorAdapter,
+  [certnAdapter.vendor]: certnAdapter,
 };
 
 export function vendorAdapter(vendor: string): VendorAdapter | undefined {

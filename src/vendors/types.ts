@@ -34,8 +34,7 @@ export interface VendorCallback {
 }
 
 export type CallbackVerdict =
-  | { ok: true; callback: VendorCallback }
-  | { ok: false; status: 400 | 401; detail: string };
+  { ok: true; callback: VendorCallback } | { ok: false; status: 400 | 401; detail: string };
 
 /** The I/O half of a vendor: each call is one request to the vendor's API. */
 export interface VendorClient {
@@ -70,5 +69,9 @@ export interface VendorAdapter<Settings = unknown, Secrets = unknown> {
   choosePackage(settings: Settings, opportunityTags: readonly string[]): PackageChoice;
   client(settings: Settings, secrets: Secrets): VendorClient;
   /** Authenticates and parses a callback from the vendor. */
-  verifyCallback(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, secrets: Secrets): CallbackVerdict;
+  verifyCallback(
+    rawBody: Buffer,
+    headers: Record<string, string | string[] | undefined>,
+    secrets: Secrets,
+  ): CallbackVerdict;
 }

@@ -33,7 +33,8 @@ const acts = proxyActivities<Activities>({
 
 /** Failures caused by our own inputs or by revoked access: no retry can fix them. */
 function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) return err.cause.type ?? undefined;
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+    return err.cause.type ?? undefined;
   return undefined;
 }
 
@@ -57,7 +58,10 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
   setHandler(checkStateQuery, () => state);
 
   /** Moves the state machine forward and mirrors the new status; ignored moves change nothing. */
-  async function moveTo(next: CheckStatus, options: { reason?: StatusReason; detail?: string; tag?: boolean } = {}) {
+  async function moveTo(
+    next: CheckStatus,
+    options: { reason?: StatusReason; detail?: string; tag?: boolean } = {},
+  ) {
     if (transition(state.status, next).kind === 'ignored') return false;
     state.status = next;
     const entry: StatusEntry = { status: next, at: new Date().toISOString() };
@@ -77,14 +81,22 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       await moveTo('Error', { reason: 'no-email', detail: 'the candidate has no email address' });
       return state;
     }
-    const { externalId } = await acts.orderCheck({ ...ref, packageRef: plan.packageRef, packageName: plan.packageName });
+    const { externalId } = await acts.orderCheck({
+      ...ref,
+      packageRef: plan.packageRef,
+      packageName: plan.packageName,
+    });
     state.externalId = externalId;
     await moveTo('Pending', { detail: `ordered package ${plan.packageName}` });
 
     while (state.status !== null && !isTerminal(state.status)) {
       const progress = await acts.fetchProgress({ connectionId: ref.connectionId, externalId });
       const advances = transition(state.status, progress.status).kind === 'moved';
-      if (advances && progress.resultsAvailable && (progress.status === 'Partial' || progress.status === 'Complete')) {
+      if (
+        advances &&
+        progress.resultsAvailable &&
+        (progress.status === 'Partial' || progress.status === 'Complete')
+      ) {
         await acts.attachReport({ ...ref, externalId, status: progress.status });
       }
       if (advances && progress.status === 'Error') {

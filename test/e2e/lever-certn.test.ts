@@ -17,12 +17,17 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
   });
 
   const stageId = (name: string) => stack.lever.stageIdByName(name);
-  const certnTags = (opportunityId: string) => stack.lever.opportunity(opportunityId).tags.filter((t) => CERTN_TAG.test(t));
+  const certnTags = (opportunityId: string) =>
+    stack.lever.opportunity(opportunityId).tags.filter((t) => CERTN_TAG.test(t));
   const casesFor = (email: string) => stack.certn.cases().filter((c) => c.email_address === email);
   const inboxCount = async (connectionId: string) =>
     Number(
-      (await stack.pool.query('SELECT count(*) AS n FROM webhook_inbox WHERE connection_id = $1', [connectionId]))
-        .rows[0].n,
+      (
+        await stack.pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM webhook_inbox WHERE connection_id = $1',
+          [connectionId],
+        )
+      ).rows[0]?.n,
     );
   const waitForTag = (opportunityId: string, tag: string) =>
     eventually(() => (certnTags(opportunityId).includes(tag) ? true : undefined), 30_000, `tag ${tag}`);
@@ -81,12 +86,20 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     expect(pdf.status).toBe(200);
     expect(pdf.headers.get('content-type')).toContain('application/pdf');
     const notes = stack.lever.notes(opp.id);
-    expect(notes.some((n) => n.secret && n.value.includes(reportLink) && n.value.includes('(Complete)'))).toBe(true);
+    expect(
+      notes.some((n) => n.secret && n.value.includes(reportLink) && n.value.includes('(Complete)')),
+    ).toBe(true);
 
     const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
     const result = (await handle.result()) as { status: string; history: { status: string }[] };
     expect(result.status).toBe('Complete');
-    expect(result.history.map((h) => h.status)).toEqual(['Pending', 'In-Progress', 'Analyzing', 'Partial', 'Complete']);
+    expect(result.history.map((h) => h.status)).toEqual([
+      'Pending',
+      'In-Progress',
+      'Analyzing',
+      'Partial',
+      'Complete',
+    ]);
     const description = await handle.describe();
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
       expect.arrayContaining([
@@ -122,7 +135,9 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const again = await stack.lever.redeliver(first!.id);
     expect(again.attempts.at(-1)?.status).toBe(200);
     expect(again.body.token).toBe(first!.body.token);
-    const rows = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [first!.body.token]);
+    const rows = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [
+      first!.body.token,
+    ]);
     expect(rows.rows).toEqual([{ outcome: 'started' }]);
     expect(casesFor(opp.emails[0]!)).toHaveLength(1);
   });
@@ -173,9 +188,27 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
       fetch(conn.webhookUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     const cases: [string, number][] = [
       ['{"event": ', 400],
-      [JSON.stringify({ event: 'candidateStageChange', triggeredAt, token, signature, data: { toStageId: 's' } }), 400],
+      [
+        JSON.stringify({
+          event: 'candidateStageChange',
+          triggeredAt,
+          token,
+          signature,
+          data: { toStageId: 's' },
+        }),
+        400,
+      ],
       [JSON.stringify({ triggeredAt, token, signature, data: { opportunityId: 'o', toStageId: 's' } }), 400],
-      [JSON.stringify({ event: 'candidateStageChange', triggeredAt, token, signature, pad: 'z'.repeat(200_000) }), 413],
+      [
+        JSON.stringify({
+          event: 'candidateStageChange',
+          triggeredAt,
+          token,
+          signature,
+          pad: 'z'.repeat(200_000),
+        }),
+        413,
+      ],
     ];
     for (const [body, status] of cases) {
       const res = await post(body);
@@ -190,7 +223,9 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const delivery = await stack.lever.verifyConnection(conn.webhookId);
     expect(delivery.body.data).toEqual({});
     expect(delivery.attempts.at(-1)?.status).toBe(200);
-    const row = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [delivery.body.token]);
+    const row = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [
+      delivery.body.token,
+    ]);
     expect(row.rows).toEqual([{ outcome: 'verified' }]);
     expect(await countWorkflows(stack, conn.id)).toBe(workflowsBefore);
   });
@@ -199,9 +234,13 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const opp = candidate();
     const [delivery] = await stack.lever.moveToStage(opp.id, stageId('On-site interview'));
     expect(delivery?.attempts.at(-1)?.status).toBe(200);
-    const row = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [delivery!.body.token]);
+    const row = await stack.pool.query('SELECT outcome FROM webhook_inbox WHERE token = $1', [
+      delivery!.body.token,
+    ]);
     expect(row.rows).toEqual([{ outcome: 'ignored-stage' }]);
-    await expect(stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id)).describe()).rejects.toThrow();
+    await expect(
+      stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id)).describe(),
+    ).rejects.toThrow();
   });
 
   it('tags a candidate without email CERTN - Error (No Email), orders nothing, and a re-trigger after adding one completes', async () => {
@@ -211,7 +250,11 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
     expect(((await handle.result()) as { status: string }).status).toBe('Error');
     const ordersBefore = stack.certn.orders().length;
-    expect(stack.certn.orders().filter((o) => (o.body as { external_reference?: string }).external_reference === opp.id)).toHaveLength(0);
+    expect(
+      stack.certn
+        .orders()
+        .filter((o) => (o.body as { external_reference?: string }).external_reference === opp.id),
+    ).toHaveLength(0);
 
     stack.lever.setEmails(opp.id, ['ada.fixed@example.com']);
     await stack.lever.moveToStage(opp.id, stageId('Phone screen'));

@@ -34,7 +34,10 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__TEMPORAL_TEST_ENV__ = env;
   process.env.TEMPORAL_ADDRESS = env.address;
   // Bundle the workflow code once; every test worker loads the same bundle instead of rebuilding it.
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(WORKFLOWS_PATH), logger: quietLogger });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve(WORKFLOWS_PATH),
+    logger: quietLogger,
+  });
   const bundleDir = path.resolve(__dirname, '..', '..', '.data');
   mkdirSync(bundleDir, { recursive: true });
   const bundlePath = path.join(bundleDir, 'test-workflow-bundle.js');

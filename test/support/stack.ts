@@ -33,7 +33,8 @@ export async function startStack(options: StackOptions = {}) {
   }
   const databaseUrl = process.env.DATABASE_URL;
   const temporalAddress = process.env.TEMPORAL_ADDRESS;
-  if (!databaseUrl || !temporalAddress) throw new Error('global setup did not provide DATABASE_URL/TEMPORAL_ADDRESS');
+  if (!databaseUrl || !temporalAddress)
+    throw new Error('global setup did not provide DATABASE_URL/TEMPORAL_ADDRESS');
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const pool: Pool = createPool(databaseUrl);
@@ -83,16 +84,27 @@ export async function startStack(options: StackOptions = {}) {
     const signatureToken = `sig-${randomBytes(8).toString('hex')}`;
     const webhookSecret = `whsec-${randomBytes(8).toString('hex')}`;
     lever.addApiKey(leverApiKey);
-    const packageSpecs = overrides.packages ?? [{ name: 'Basic', default: true }, { name: 'Executive Screening' }];
+    const packageSpecs = overrides.packages ?? [
+      { name: 'Basic', default: true },
+      { name: 'Executive Screening' },
+    ];
     const team = certn.addTeam({
       apiKey: certnApiKey,
-      packages: packageSpecs.map((p) => ({ name: p.name, check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'] })),
+      packages: packageSpecs.map((p) => ({
+        name: p.name,
+        check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'],
+      })),
     });
     const response = await adminFetch('/admin/connections', {
       method: 'POST',
       body: {
         name: `Customer ${counter}`,
-        lever: { apiBaseUrl: lever.apiBaseUrl, apiKey: leverApiKey, signatureToken, triggerStageName: 'Background Check' },
+        lever: {
+          apiBaseUrl: lever.apiBaseUrl,
+          apiKey: leverApiKey,
+          signatureToken,
+          triggerStageName: 'Background Check',
+        },
         vendor: {
           type: 'certn',
           apiBaseUrl: certn.apiBaseUrl,
@@ -106,11 +118,24 @@ export async function startStack(options: StackOptions = {}) {
         },
       },
     });
-    if (response.status !== 201) throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
+    if (response.status !== 201)
+      throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
     const created = response.body as { id: string; webhookUrl: string; vendorCallbackUrl: string };
-    const webhook = lever.addWebhook({ event: 'candidateStageChange', url: created.webhookUrl, signatureToken });
+    const webhook = lever.addWebhook({
+      event: 'candidateStageChange',
+      url: created.webhookUrl,
+      signatureToken,
+    });
     certn.setWebhook(certnApiKey, { url: created.vendorCallbackUrl, secret: webhookSecret });
-    return { ...created, leverApiKey, certnApiKey, signatureToken, webhookSecret, webhookId: webhook.id, packages: team.packages };
+    return {
+      ...created,
+      leverApiKey,
+      certnApiKey,
+      signatureToken,
+      webhookSecret,
+      webhookId: webhook.id,
+      packages: team.packages,
+    };
   }
 
   async function adminFetch(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
@@ -123,7 +148,11 @@ export async function startStack(options: StackOptions = {}) {
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
     const text = await res.text();
-    return { status: res.status, contentType: res.headers.get('content-type'), body: text ? (JSON.parse(text) as unknown) : undefined };
+    return {
+      status: res.status,
+      contentType: res.headers.get('content-type'),
+      body: text ? (JSON.parse(text) as unknown) : undefined,
+    };
   }
 
   async function stop() {
@@ -141,7 +170,11 @@ export async function startStack(options: StackOptions = {}) {
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -153,5 +186,5 @@ export async function eventually<T>(probe: () => Promise<T | undefined> | T | un
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }

@@ -38,7 +38,8 @@ describe('Certn connection settings', () => {
   it('needs at least one package and exactly one default', () => {
     expect(certnAdapter.connectionInputSchema.safeParse({ ...base, packages: [] }).success).toBe(false);
     expect(
-      certnAdapter.connectionInputSchema.safeParse({ ...base, packages: [{ name: 'A', packageId: '1' }] }).success,
+      certnAdapter.connectionInputSchema.safeParse({ ...base, packages: [{ name: 'A', packageId: '1' }] })
+        .success,
     ).toBe(false);
     expect(
       certnAdapter.connectionInputSchema.safeParse({
@@ -82,8 +83,10 @@ describe('Certn case status mapping', () => {
     statuses.map((status, i) => ({ id: `c${i}`, check_type: 'CRIMINAL_RECORD_CHECK', status }));
 
   it('maps each overall_status onto a canonical status', () => {
-    const map = (overall_status: Parameters<typeof certnProgress>[0]['overall_status'], ex = checks('PENDING')) =>
-      certnProgress({ id: 'x', overall_status, check_executions: ex }).status;
+    const map = (
+      overall_status: Parameters<typeof certnProgress>[0]['overall_status'],
+      ex = checks('PENDING'),
+    ) => certnProgress({ id: 'x', overall_status, check_executions: ex }).status;
     expect(map('CASE_ORDERED')).toBe('Pending');
     expect(map('APPLICANT_INVITED')).toBe('Pending');
     expect(map('APPLICANT_STARTED')).toBe('In-Progress');
@@ -98,11 +101,15 @@ describe('Certn case status mapping', () => {
 
   it('says results are available once any check is complete', () => {
     expect(
-      certnProgress({ id: 'x', overall_status: 'IN_PROGRESS', check_executions: checks('COMPLETE', 'PENDING') })
-        .resultsAvailable,
+      certnProgress({
+        id: 'x',
+        overall_status: 'IN_PROGRESS',
+        check_executions: checks('COMPLETE', 'PENDING'),
+      }).resultsAvailable,
     ).toBe(true);
     expect(
-      certnProgress({ id: 'x', overall_status: 'IN_PROGRESS', check_executions: checks('PENDING') }).resultsAvailable,
+      certnProgress({ id: 'x', overall_status: 'IN_PROGRESS', check_executions: checks('PENDING') })
+        .resultsAvailable,
     ).toBe(false);
   });
 });
@@ -110,11 +117,20 @@ describe('Certn case status mapping', () => {
 describe('Certn callback verification', () => {
   const secrets = { apiKey: 'k', webhookSecret: 'whsec' };
   const body = Buffer.from(
-    JSON.stringify({ id: 'evt1', event_type: 'CASE_STATUS_CHANGED', object_id: 'case1', object_type: 'CASE' }),
+    JSON.stringify({
+      id: 'evt1',
+      event_type: 'CASE_STATUS_CHANGED',
+      object_id: 'case1',
+      object_type: 'CASE',
+    }),
   );
 
   it('accepts a body signed with the webhook secret', () => {
-    const verdict = certnAdapter.verifyCallback(body, { 'x-signature': certnSignature('whsec', body) }, secrets);
+    const verdict = certnAdapter.verifyCallback(
+      body,
+      { 'x-signature': certnSignature('whsec', body) },
+      secrets,
+    );
     expect(verdict).toEqual({
       ok: true,
       callback: { eventId: 'evt1', eventType: 'CASE_STATUS_CHANGED', externalId: 'case1' },

@@ -1,4 +1,8 @@
-import { isVerifyConnection, leverWebhookSchema, stageChangeDataSchema } from '../../src/domain/lever-webhook';
+import {
+  isVerifyConnection,
+  leverWebhookSchema,
+  stageChangeDataSchema,
+} from '../../src/domain/lever-webhook';
 import { leverConnectionInputSchema } from '../../src/domain/connection';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
 import { splitName } from '../../src/activities/check-activities';
@@ -32,7 +36,9 @@ describe('Lever webhook schemas', () => {
 describe('Lever connection input', () => {
   const base = { apiKey: 'k', signatureToken: 's' };
   it('takes exactly one of trigger stage name or ID', () => {
-    expect(leverConnectionInputSchema.safeParse({ ...base, triggerStageName: 'Background Check' }).success).toBe(true);
+    expect(
+      leverConnectionInputSchema.safeParse({ ...base, triggerStageName: 'Background Check' }).success,
+    ).toBe(true);
     expect(leverConnectionInputSchema.safeParse({ ...base, triggerStageId: 'id' }).success).toBe(true);
     expect(leverConnectionInputSchema.safeParse(base).success).toBe(false);
     expect(
@@ -50,7 +56,9 @@ describe('configuration', () => {
   it('requires an admin token of at least 16 characters for the API', () => {
     expect(() => loadConfig(apiConfigSchema, {})).toThrow(/ADMIN_TOKEN/);
     expect(() => loadConfig(apiConfigSchema, { ADMIN_TOKEN: 'short' })).toThrow(/ADMIN_TOKEN/);
-    expect(loadConfig(apiConfigSchema, { ADMIN_TOKEN: 'x'.repeat(16), API_PORT: '9000' }).API_PORT).toBe(9000);
+    expect(loadConfig(apiConfigSchema, { ADMIN_TOKEN: 'x'.repeat(16), API_PORT: '9000' }).API_PORT).toBe(
+      9000,
+    );
   });
   it('gives the worker working defaults', () => {
     expect(loadConfig(workerConfigSchema, {})).toMatchObject({
@@ -63,7 +71,10 @@ describe('configuration', () => {
 describe('candidate name', () => {
   it('splits Lever’s single name into first and last name', () => {
     expect(splitName('Ada Lovelace')).toEqual({ firstName: 'Ada', lastName: 'Lovelace' });
-    expect(splitName('  Jean  Claude Van Damme ')).toEqual({ firstName: 'Jean', lastName: 'Claude Van Damme' });
+    expect(splitName('  Jean  Claude Van Damme ')).toEqual({
+      firstName: 'Jean',
+      lastName: 'Claude Van Damme',
+    });
     expect(splitName('Cher')).toEqual({ firstName: 'Cher', lastName: '' });
     expect(splitName(null)).toEqual({ firstName: '', lastName: '' });
   });

@@ -19,11 +19,19 @@ describe('Lever webhook signature', () => {
   it('accepts the right signature and rejects a wrong key, token, timestamp or signature', () => {
     const signature = leverSignature(signatureToken, token, triggeredAt);
     expect(verifyLeverSignature(signatureToken, { token, triggeredAt, signature })).toBe(true);
-    expect(verifyLeverSignature(signatureToken, { token, triggeredAt, signature: signature.toUpperCase() })).toBe(true);
+    expect(
+      verifyLeverSignature(signatureToken, { token, triggeredAt, signature: signature.toUpperCase() }),
+    ).toBe(true);
     expect(verifyLeverSignature('other-token', { token, triggeredAt, signature })).toBe(false);
-    expect(verifyLeverSignature(signatureToken, { token: 'b'.repeat(48), triggeredAt, signature })).toBe(false);
-    expect(verifyLeverSignature(signatureToken, { token, triggeredAt: triggeredAt + 1, signature })).toBe(false);
-    expect(verifyLeverSignature(signatureToken, { token, triggeredAt, signature: signature.slice(2) })).toBe(false);
+    expect(verifyLeverSignature(signatureToken, { token: 'b'.repeat(48), triggeredAt, signature })).toBe(
+      false,
+    );
+    expect(verifyLeverSignature(signatureToken, { token, triggeredAt: triggeredAt + 1, signature })).toBe(
+      false,
+    );
+    expect(verifyLeverSignature(signatureToken, { token, triggeredAt, signature: signature.slice(2) })).toBe(
+      false,
+    );
   });
 
   it('is not a hash of the raw body', () => {

@@ -46,10 +46,11 @@ export type LeverNote = z.infer<typeof leverNoteSchema>;
 export const leverOfferSchema = z.object({
   id: z.string(),
   status: z.string(),
-  fields: z.array(z.object({ text: z.string().optional(), identifier: z.string(), value: z.unknown() })).default([]),
+  fields: z
+    .array(z.object({ text: z.string().optional(), identifier: z.string(), value: z.unknown() }))
+    .default([]),
 });
 export type LeverOffer = z.infer<typeof leverOfferSchema>;
-
 
 /** Lever REST API v1 with the customer's API key (HTTP Basic, key as username, empty password). */
 export class LeverClient {
@@ -62,7 +63,12 @@ export class LeverClient {
     this.authorization = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`;
   }
 
-  private async call<T extends z.ZodType>(path: string, schema: T, method = 'GET', body?: unknown): Promise<z.infer<T>> {
+  private async call<T extends z.ZodType>(
+    path: string,
+    schema: T,
+    method = 'GET',
+    body?: unknown,
+  ): Promise<z.infer<T>> {
     const raw = await requestJson('Lever', `${this.baseUrl.replace(/\/$/, '')}${path}`, {
       method,
       headers: { Authorization: this.authorization },
@@ -88,9 +94,14 @@ export class LeverClient {
   }
 
   addTags(opportunityId: string, tags: string[]): Promise<LeverOpportunity> {
-    return this.call(`/opportunities/${encodeURIComponent(opportunityId)}/addTags`, leverOpportunitySchema, 'POST', {
-      tags,
-    });
+    return this.call(
+      `/opportunities/${encodeURIComponent(opportunityId)}/addTags`,
+      leverOpportunitySchema,
+      'POST',
+      {
+        tags,
+      },
+    );
   }
 
   removeTags(opportunityId: string, tags: string[]): Promise<LeverOpportunity> {
@@ -116,9 +127,14 @@ export class LeverClient {
   }
 
   addLinks(opportunityId: string, links: string[]): Promise<LeverOpportunity> {
-    return this.call(`/opportunities/${encodeURIComponent(opportunityId)}/addLinks`, leverOpportunitySchema, 'POST', {
-      links,
-    });
+    return this.call(
+      `/opportunities/${encodeURIComponent(opportunityId)}/addLinks`,
+      leverOpportunitySchema,
+      'POST',
+      {
+        links,
+      },
+    );
   }
 
   listOffers(opportunityId: string): Promise<LeverOffer[]> {

@@ -63,7 +63,9 @@ export const CERTN_CASE_STATUS_VALUES = [
 export const certnCaseSchema = z.object({
   id: z.string(),
   overall_status: z.enum(CERTN_CASE_STATUS_VALUES),
-  check_executions: z.array(z.object({ id: z.string(), check_type: z.string(), status: z.string() })).default([]),
+  check_executions: z
+    .array(z.object({ id: z.string(), check_type: z.string(), status: z.string() }))
+    .default([]),
 });
 export type CertnCase = z.infer<typeof certnCaseSchema>;
 
@@ -192,7 +194,10 @@ export const certnAdapter: VendorAdapter<CertnSettings, CertnSecrets> = {
 
   verifyCallback(rawBody, headers, secrets): CallbackVerdict {
     const signature = headers['x-signature'];
-    if (typeof signature !== 'string' || !hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature)) {
+    if (
+      typeof signature !== 'string' ||
+      !hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature)
+    ) {
       return { ok: false, status: 401, detail: 'X-Signature is missing or does not match the body.' };
     }
     let json: unknown;
@@ -205,7 +210,11 @@ export const certnAdapter: VendorAdapter<CertnSettings, CertnSecrets> = {
     if (!parsed.success) return { ok: false, status: 400, detail: 'The body is not a Certn webhook event.' };
     return {
       ok: true,
-      callback: { eventId: parsed.data.id, eventType: parsed.data.event_type, externalId: parsed.data.object_id },
+      callback: {
+        eventId: parsed.data.id,
+        eventType: parsed.data.event_type,
+        externalId: parsed.data.object_id,
+      },
     };
   },
 };
