@@ -34,6 +34,7 @@ const temporalAddress = `127.0.0.1:${args['temporal-port']}`;
 const apiUrl = `http://127.0.0.1:${args['api-port']}`;
 const adminToken = process.env.ADMIN_TOKEN ?? `demo-${randomBytes(16).toString('hex')}`;
 const children: ChildProcess[] = [];
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
 const say = (line: string) => console.log(line);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,7 +90,7 @@ async function main(): Promise<void> {
   if (await temporalReachable().catch(() => false)) {
     say(`- Temporal: reusing the server already on ${temporalAddress}`);
   } else {
-    startProcess('temporal', 'bash', ['scripts/temporal-dev.sh'], {
+    startProcess('temporal', tsx, ['scripts/temporal-dev.ts'], {
       TEMPORAL_PORT: args['temporal-port'],
       TEMPORAL_UI_PORT: args['ui-port'],
     });
@@ -114,7 +115,6 @@ async function main(): Promise<void> {
     PUBLIC_BASE_URL: apiUrl,
     VENDOR_POLL_INTERVAL_MS: '30000',
   };
-  const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
   startProcess('worker', tsx, ['src/worker.ts'], env);
   startProcess('api', tsx, ['src/main.ts'], env);
   await waitFor('API', async () => (await fetch(`${apiUrl}/healthz`)).ok);

@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'pg';
 import { createActivities } from './activities';
 import type { Logger } from './logger';
+import { createDataConverter } from './temporal/data-converter';
 
 export interface CheckWorkerOptions {
   connection: NativeConnection;
@@ -26,6 +27,7 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
+    dataConverter: createDataConverter(),
     activities: createActivities({ pool: options.pool, logger: options.logger }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
   });

@@ -18,8 +18,10 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
       try {
         await admin.query(`CREATE DATABASE "${name}"`);
       } catch (err) {
-        // Another process created it between our check and our create.
-        if ((err as { code?: string }).code !== '42P04') throw err;
+        // Another process created it between our check and our create (duplicate database, or the catalog's
+        // unique index when both creates ran at the same moment).
+        const code = (err as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw err;
       }
     }
   } finally {
@@ -27,20 +29,34 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Brings the schema up to date; node-pg-migrate takes an advisory lock so concurrent starts are safe. */
+/**
+ * Brings the schema up to date. node-pg-migrate takes an advisory lock and fails at once when another process
+ * holds it, so the API and the worker starting together wait for each other here instead of crashing.
+ */
 export async function migrate(
   databaseUrl: string,
   log: (msg: string) => void = () => undefined,
+  lockWaitMs = 60_000,
 ): Promise<void> {
   await ensureDatabase(databaseUrl);
-  await runner({
-    databaseUrl,
-    dir: MIGRATIONS_DIR,
-    migrationsTable: 'pgmigrations',
-    direction: 'up',
-    count: Infinity,
-    checkOrder: true,
-    singleTransaction: true,
-    log,
-  });
+  const deadline = Date.now() + lockWaitMs;
+  for (;;) {
+    try {
+      await runner({
+        databaseUrl,
+        dir: MIGRATIONS_DIR,
+        migrationsTable: 'pgmigrations',
+        direction: 'up',
+        count: Infinity,
+        checkOrder: true,
+        singleTransaction: true,
+        log,
+      });
+      return;
+    } catch (err) {
+      const locked = err instanceof Error && /Another migration is already running/.test(err.message);
+      if (!locked || Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { listen, type RunningServer } from '../../src/sandbox/http-server';
 import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
 import { createCheckWorker } from '../../src/worker-factory';
+import { createDataConverter } from '../../src/temporal/data-converter';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -46,7 +47,7 @@ export async function startStack(options: StackOptions = {}) {
   });
 
   const clientConnection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection: clientConnection });
+  const temporal = new Client({ connection: clientConnection, dataConverter: createDataConverter() });
   const api: RunningServer = await listen(
     createApp({
       config: {
