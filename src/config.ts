@@ -14,6 +14,8 @@ export const baseConfigSchema = z.object({
     .int()
     .positive()
     .default(60 * 60 * 1000),
+  /** Attempts per call to an ATS or vendor before a check gives up on it (backoff up to 2 minutes apart). */
+  ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().positive().default(20),
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */

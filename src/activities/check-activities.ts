@@ -1,35 +1,31 @@
 import { Context } from '@temporalio/activity';
 import type { Pool } from 'pg';
-import type { CheckStatus } from '../domain/status';
-import { ConnectionRepository } from '../db/connections';
+import { AshbySide } from '../ats/ashby';
+import { LeverSide } from '../ats/lever';
+import type { AtsSide } from '../ats/types';
+import { AssessmentRepository } from '../db/assessments';
 import { CheckRepository } from '../db/checks';
-import { LeverClient, noteText } from '../integrations/lever/client';
-import { vendorAdapter } from '../vendors';
-import type { StatusReason, VendorProgress } from '../vendors/types';
+import { ConnectionRepository } from '../db/connections';
+import type { Connection } from '../domain/connection';
+import type { CheckStatus } from '../domain/status';
+import { AshbyClient } from '../integrations/ashby/client';
+import { LeverClient } from '../integrations/lever/client';
 import type { Logger } from '../logger';
+import { checkAdapterFor } from '../vendors';
+import { VendorRefusal, type OrderPlan, type StatusReason, type VendorProgress } from '../vendors/types';
 import { classified } from './errors';
 
-export interface OpportunityRef {
+/** The ATS object a check is about: a Lever opportunity or an Ashby assessment. */
+export interface SubjectRef {
   connectionId: string;
-  opportunityId: string;
+  subjectId: string;
 }
 
-export interface CheckPlan {
-  hasEmail: boolean;
-  packageName: string;
-  packageRef: string;
-}
+export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused'; note: string };
 
 export interface ActivityDeps {
   pool: Pool;
   logger: Logger;
-}
-
-/** Splits Lever's single name field; the vendor needs first and last name. */
-export function splitName(name: string | null | undefined): { firstName: string; lastName: string } {
-  const parts = (name ?? '').trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) return { firstName: '', lastName: '' };
-  return { firstName: parts[0] ?? '', lastName: parts.slice(1).join(' ') };
 }
 
 /** The workflow execution an activity runs for; notes and logs name it so retries can find their work. */
@@ -39,132 +35,156 @@ function execution(): { workflowId: string; runId: string } {
   return run;
 }
 
+/** Written into notes so a retried activity finds the note it already added. */
+function reference(): string {
+  const { workflowId, runId } = execution();
+  return `Check ${workflowId} (run ${runId})`;
+}
+
 /** Activities of the background-check workflow: each one is one small, retry-safe side effect. */
 export function createCheckActivities({ pool, logger }: ActivityDeps) {
   const connections = new ConnectionRepository(pool);
   const checks = new CheckRepository(pool);
+  const assessments = new AssessmentRepository(pool);
 
-  async function load(connectionId: string) {
-    const connection = await connections.get(connectionId);
-    const adapter = vendorAdapter(connection.vendor);
+  function atsSide(connection: Connection, subjectId: string): AtsSide {
+    switch (connection.ats.kind) {
+      case 'lever':
+        return new LeverSide(
+          new LeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey),
+          subjectId,
+        );
+      case 'ashby':
+        return new AshbySide(
+          new AshbyClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey),
+          assessments,
+          connection.id,
+          subjectId,
+        );
+    }
+  }
+
+  async function load(ref: SubjectRef) {
+    const connection = await connections.get(ref.connectionId);
+    const adapter = checkAdapterFor(connection.vendor);
     if (adapter === undefined)
-      throw new Error(`connection ${connectionId} names unknown vendor ${connection.vendor}`);
+      throw new Error(`connection ${connection.id} is not a background-check connection`);
     const settings = adapter.settingsSchema.parse(connection.vendorSettings);
     const secrets = adapter.secretsSchema.parse(connection.vendorSecrets);
-    const lever = new LeverClient(connection.lever.apiBaseUrl, connection.leverSecrets.apiKey);
-    return { connection, adapter, settings, secrets, lever };
-  }
-
-  /** Adds a secret note unless the same text is already on the opportunity (a retried activity). */
-  async function addNoteOnce(lever: LeverClient, opportunityId: string, text: string) {
-    const notes = await lever.listNotes(opportunityId);
-    if (notes.some((n) => noteText(n) === text)) return;
-    await lever.addSecretNote(opportunityId, text);
-  }
-
-  function reference(): string {
-    const { workflowId, runId } = execution();
-    return `Check ${workflowId} (run ${runId})`;
+    return {
+      connection,
+      adapter,
+      settings,
+      ats: atsSide(connection, ref.subjectId),
+      vendor: adapter.client(settings, secrets),
+    };
   }
 
   return {
-    /** Reads the opportunity as it is at trigger time and decides what to order. */
-    async prepareCheck(ref: OpportunityRef): Promise<CheckPlan> {
+    /** Reads the candidate as they are at trigger time and decides what to order, or why nothing is ordered. */
+    async prepareCheck(ref: SubjectRef): Promise<OrderPlan> {
       return classified(async () => {
-        const { adapter, settings, lever } = await load(ref.connectionId);
-        const opportunity = await lever.getOpportunity(ref.opportunityId);
-        const choice = adapter.choosePackage(settings, opportunity.tags);
-        return { hasEmail: opportunity.emails.length > 0, packageName: choice.name, packageRef: choice.ref };
+        const { adapter, settings, ats, vendor } = await load(ref);
+        const candidate = await ats.snapshot();
+        const catalog = vendor.catalog ? await vendor.catalog() : undefined;
+        return adapter.plan(settings, candidate, catalog);
       });
     },
 
     /** Orders the check; the idempotency key is the workflow run, so a retried order is the same order. */
     async orderCheck(
-      ref: OpportunityRef & { packageRef: string; packageName: string },
-    ): Promise<{ externalId: string }> {
+      ref: SubjectRef & { plan: Extract<OrderPlan, { kind: 'order' }> },
+    ): Promise<OrderOutcome> {
       return classified(async () => {
-        const { adapter, settings, secrets, lever } = await load(ref.connectionId);
-        const opportunity = await lever.getOpportunity(ref.opportunityId);
-        const email = opportunity.emails[0];
-        if (email === undefined) throw new Error('the candidate has no email address any more');
+        const { adapter, ats, vendor } = await load(ref);
+        const candidate = await ats.snapshot();
         const { workflowId, runId } = execution();
-        const { externalId } = await adapter.client(settings, secrets).order({
-          candidate: { email, ...splitName(opportunity.name) },
-          packageRef: ref.packageRef,
-          reference: ref.opportunityId,
-          idempotencyKey: `${workflowId}/${runId}`,
-        });
+        let externalId: string;
+        try {
+          ({ externalId } = await vendor.order({
+            candidate,
+            plan: ref.plan,
+            reference: ref.subjectId,
+            idempotencyKey: `${workflowId}/${runId}`,
+          }));
+        } catch (err) {
+          if (err instanceof VendorRefusal) return { kind: 'refused', note: err.message };
+          throw err;
+        }
         await checks.recordOrder({
           connectionId: ref.connectionId,
           vendor: adapter.vendor,
           externalId,
           workflowId,
           runId,
-          packageName: ref.packageName,
+          packageName: ref.plan.packageName,
         });
         logger.info({ connectionId: ref.connectionId, workflowId, externalId }, 'check ordered');
-        return { externalId };
+        return { kind: 'ordered', externalId };
       });
     },
 
-    async fetchProgress(ref: { connectionId: string; externalId: string }): Promise<VendorProgress> {
+    async fetchProgress(ref: SubjectRef & { externalId: string }): Promise<VendorProgress> {
+      return classified(async () => (await load(ref)).vendor.progress(ref.externalId));
+    },
+
+    /** Shows the status in the ATS (Lever: exactly one status tag; Ashby: the assessment status). */
+    async publishStatus(
+      ref: SubjectRef & { status: CheckStatus; reason?: StatusReason; at: number },
+    ): Promise<{ shown: string | null }> {
       return classified(async () => {
-        const { adapter, settings, secrets } = await load(ref.connectionId);
-        return adapter.client(settings, secrets).progress(ref.externalId);
+        const { adapter, settings, ats } = await load(ref);
+        return { shown: await ats.publishStatus(adapter, settings, ref) };
       });
     },
 
-    /** Puts exactly one of the vendor's status tags on the opportunity, never touching other tags. */
-    async applyStatusTag(
-      ref: OpportunityRef & { status: CheckStatus; reason?: StatusReason },
-    ): Promise<{ tag: string | null }> {
-      return classified(async () => {
-        const { adapter, lever } = await load(ref.connectionId);
-        const tag = adapter.tagFor(ref.status, ref.reason);
-        if (tag === null) return { tag };
-        const opportunity = await lever.getOpportunity(ref.opportunityId);
-        const stale = opportunity.tags.filter((t) => t !== tag && adapter.statusTags.includes(t));
-        if (!opportunity.tags.includes(tag)) await lever.addTags(ref.opportunityId, [tag]);
-        if (stale.length > 0) await lever.removeTags(ref.opportunityId, stale);
-        return { tag };
-      });
-    },
-
-    /** Adds the report link to the profile, and the same link in a secret note. */
-    async attachReport(ref: OpportunityRef & { externalId: string; status: CheckStatus }): Promise<void> {
-      return classified(async () => {
-        const { adapter, settings, secrets, lever } = await load(ref.connectionId);
-        const notes = await lever.listNotes(ref.opportunityId);
-        const marker = `${reference()}: ${ref.status} report`;
-        if (notes.some((n) => noteText(n).includes(marker))) return;
-        const url = await adapter.client(settings, secrets).reportUrl(ref.externalId);
-        await lever.addLinks(ref.opportunityId, [url]);
-        await lever.addSecretNote(
-          ref.opportunityId,
-          `${adapter.displayName} background check report (${ref.status}): ${url}\n${marker}`,
-        );
-      });
-    },
-
-    /** Explains on the opportunity why a check ended without results, and what to do. */
-    async addCheckNote(
-      ref: OpportunityRef & { kind: 'vendor-ended' | 'failed'; detail: string },
+    /** Fetches the results and shows them in the ATS, at the statuses the vendor publishes results. */
+    async publishResults(
+      ref: SubjectRef & { externalId: string; status: CheckStatus; at: number },
     ): Promise<void> {
       return classified(async () => {
-        const { adapter, connection, lever } = await load(ref.connectionId);
-        const text =
-          ref.kind === 'vendor-ended'
-            ? `${adapter.displayName} background check ended without results (vendor status: ${ref.detail}). ` +
-              `Review the case in ${adapter.displayName}, then move the candidate into the trigger stage again to order a new check.`
-            : `${adapter.displayName} background check failed: ${ref.detail}. ` +
-              `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`;
-        await addNoteOnce(lever, ref.opportunityId, `${text}\n${reference()}`);
+        const { adapter, ats, vendor } = await load(ref);
+        if (!adapter.resultsOn.includes(ref.status)) return;
+        const results = await vendor.results(ref.externalId);
+        await ats.publishResults(adapter, {
+          status: ref.status,
+          results,
+          at: ref.at,
+          marker: `${reference()}: ${ref.status} results`,
+        });
+      });
+    },
+
+    /** Explains to the recruiter why a check ended without results, and what to do. */
+    async addCheckNote(
+      ref: SubjectRef & { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string },
+    ): Promise<void> {
+      return classified(async () => {
+        const { adapter, connection, ats } = await load(ref);
+        const name = adapter.displayName;
+        const text = {
+          refused: `${name} background check not ordered: ${ref.detail}`,
+          'vendor-ended':
+            `${name} background check ended without results (vendor status: ${ref.detail}). ` +
+            `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
+          failed:
+            `${name} background check failed: ${ref.detail}. ` +
+            `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
+        }[ref.kind];
+        await ats.addNote(`${text}\n${reference()}`);
+      });
+    },
+
+    async cancelOrder(ref: SubjectRef & { externalId: string }): Promise<void> {
+      return classified(async () => {
+        const { vendor } = await load(ref);
+        await vendor.cancel?.(ref.externalId);
       });
     },
 
     /** Appends to the check's status log in PostgreSQL (idempotent per run and sequence number). */
     async recordStatus(
-      ref: OpportunityRef & { seq: number; status: CheckStatus; detail?: string },
+      ref: SubjectRef & { seq: number; status: CheckStatus; detail?: string },
     ): Promise<void> {
       const { workflowId, runId } = execution();
       await checks.appendStatus({ ...ref, workflowId, runId });

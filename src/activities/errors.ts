@@ -2,6 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ExternalApiError } from '../integrations/http-error';
 import { FAILURE } from '../domain/failures';
 
+/** Services on the ATS side: when they deny access, nothing can be written back to the candidate. */
+const ATS_SERVICES = new Set(['Lever', 'Ashby']);
+
 /**
  * Turns an external API error into the failure Temporal should see: access denied and other 4xx are not
  * retried (the same request fails the same way), 429 waits as long as Retry-After says, the rest retries.
@@ -9,7 +12,7 @@ import { FAILURE } from '../domain/failures';
 export function toActivityFailure(err: unknown): unknown {
   if (!(err instanceof ExternalApiError)) return err;
   if (err.accessDenied) {
-    const type = err.service === 'Lever' ? FAILURE.LeverAccessDenied : FAILURE.VendorAccessDenied;
+    const type = ATS_SERVICES.has(err.service) ? FAILURE.AtsAccessDenied : FAILURE.VendorAccessDenied;
     return ApplicationFailure.create({
       message: err.message,
       type,

@@ -19,6 +19,7 @@ export interface AppDeps {
     | 'WEBHOOK_BODY_LIMIT'
     | 'TEMPORAL_TASK_QUEUE'
     | 'VENDOR_POLL_INTERVAL_MS'
+    | 'ACTIVITY_MAX_ATTEMPTS'
   >;
   pool: Pool;
   temporal: Client;
@@ -31,6 +32,11 @@ export function createApp({ config, pool, temporal, logger }: AppDeps): Express 
   app.disable('x-powered-by');
   const connections = new ConnectionRepository(pool);
   const checks = new CheckRepository(pool);
+  const start = {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    pollIntervalMs: config.VENDOR_POLL_INTERVAL_MS,
+    maxAttempts: config.ACTIVITY_MAX_ATTEMPTS,
+  };
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -41,8 +47,7 @@ export function createApp({ config, pool, temporal, logger }: AppDeps): Express 
       inbox: new WebhookInbox(pool),
       temporal,
       logger,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      pollIntervalMs: config.VENDOR_POLL_INTERVAL_MS,
+      start,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
     }),
   );

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
 import type { ConnectionRepository } from '../db/connections';
 import type { Logger } from '../logger';
-import { vendorAdapter } from '../vendors';
+import { checkAdapterFor } from '../vendors';
 import { vendorEventSignal } from '../workflows/definitions';
 import { sendProblem } from './problem';
 
@@ -25,7 +25,7 @@ export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
     '/callbacks/:vendor/:connectionId',
     express.raw({ limit: deps.bodyLimit, type: () => true }),
     async (req, res) => {
-      const adapter = vendorAdapter(req.params.vendor);
+      const adapter = checkAdapterFor(req.params.vendor);
       const connection = adapter && (await deps.connections.find(req.params.connectionId));
       if (adapter === undefined || connection === undefined || connection.vendor !== adapter.vendor) {
         return sendProblem(res, 404, 'No connection has this callback URL.');

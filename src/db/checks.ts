@@ -62,7 +62,7 @@ export class CheckRepository {
   /** Appends one status change; a retried activity writes the same (run, seq) and changes nothing. */
   async appendStatus(entry: {
     connectionId: string;
-    opportunityId: string;
+    subjectId: string;
     workflowId: string;
     runId: string;
     seq: number;
@@ -70,11 +70,11 @@ export class CheckRepository {
     detail?: string;
   }): Promise<void> {
     await this.pool.query(
-      `INSERT INTO check_status_log (connection_id, opportunity_id, workflow_id, run_id, seq, status, detail)
+      `INSERT INTO check_status_log (connection_id, subject_id, workflow_id, run_id, seq, status, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (run_id, seq) DO NOTHING`,
       [
         entry.connectionId,
-        entry.opportunityId,
+        entry.subjectId,
         entry.workflowId,
         entry.runId,
         entry.seq,
@@ -84,7 +84,7 @@ export class CheckRepository {
     );
   }
 
-  async statusLog(connectionId: string, opportunityId: string) {
+  async statusLog(connectionId: string, subjectId: string) {
     const result = await this.pool.query<{
       run_id: string;
       seq: number;
@@ -92,8 +92,8 @@ export class CheckRepository {
       detail: string | null;
     }>(
       `SELECT run_id, seq, status, detail FROM check_status_log
-       WHERE connection_id = $1 AND opportunity_id = $2 ORDER BY id`,
-      [connectionId, opportunityId],
+       WHERE connection_id = $1 AND subject_id = $2 ORDER BY id`,
+      [connectionId, subjectId],
     );
     return result.rows.map((r) => ({ runId: r.run_id, seq: r.seq, status: r.status, detail: r.detail }));
   }

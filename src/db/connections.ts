@@ -1,27 +1,44 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { leverSecretsSchema, leverSettingsSchema, type Connection } from '../domain/connection';
+import {
+  ashbySecretsSchema,
+  ashbySettingsSchema,
+  leverSecretsSchema,
+  leverSettingsSchema,
+  type AtsConfig,
+  type Connection,
+} from '../domain/connection';
 
 const rowSchema = z.object({
   id: z.string(),
   name: z.string(),
-  ats: z.literal('lever'),
+  ats: z.enum(['lever', 'ashby']),
   vendor: z.string(),
-  settings: z.object({ lever: leverSettingsSchema, vendor: z.unknown() }),
-  secrets: z.object({ lever: leverSecretsSchema, vendor: z.unknown() }),
+  settings: z.object({ ats: z.unknown(), vendor: z.unknown() }),
+  secrets: z.object({ ats: z.unknown(), vendor: z.unknown() }),
   created_at: z.date(),
 });
 
 function toConnection(row: unknown): Connection {
   const r = rowSchema.parse(row);
+  const ats: AtsConfig =
+    r.ats === 'lever'
+      ? {
+          kind: 'lever',
+          settings: leverSettingsSchema.parse(r.settings.ats),
+          secrets: leverSecretsSchema.parse(r.secrets.ats),
+        }
+      : {
+          kind: 'ashby',
+          settings: ashbySettingsSchema.parse(r.settings.ats),
+          secrets: ashbySecretsSchema.parse(r.secrets.ats),
+        };
   return {
     id: r.id,
     name: r.name,
-    ats: r.ats,
+    ats,
     vendor: r.vendor,
-    lever: r.settings.lever,
-    leverSecrets: r.secrets.lever,
     vendorSettings: r.settings.vendor,
     vendorSecrets: r.secrets.vendor,
     createdAt: r.created_at,
@@ -41,10 +58,10 @@ export class ConnectionRepository {
       [
         id,
         input.name,
-        input.ats,
+        input.ats.kind,
         input.vendor,
-        JSON.stringify({ lever: input.lever, vendor: input.vendorSettings }),
-        JSON.stringify({ lever: input.leverSecrets, vendor: input.vendorSecrets }),
+        JSON.stringify({ ats: input.ats.settings, vendor: input.vendorSettings }),
+        JSON.stringify({ ats: input.ats.secrets, vendor: input.vendorSecrets }),
       ],
     );
     return toConnection(result.rows[0]);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Lever side of a connection, as the admin sends it. The trigger stage is given by name or by ID. */
+/** Lever side of a connection, as the admin sends it. A stage trigger is given by name or by ID. */
 export const leverConnectionInputSchema = z
   .object({
     apiBaseUrl: z.url().default('https://api.lever.co/v1'),
@@ -9,51 +9,70 @@ export const leverConnectionInputSchema = z
     triggerStageName: z.string().min(1).optional(),
     triggerStageId: z.string().min(1).optional(),
   })
-  .refine((v) => (v.triggerStageName === undefined) !== (v.triggerStageId === undefined), {
-    message: 'give exactly one of triggerStageName or triggerStageId',
+  .refine((v) => v.triggerStageName === undefined || v.triggerStageId === undefined, {
+    message: 'give triggerStageName or triggerStageId, not both',
     path: ['triggerStageName'],
   });
+export type LeverConnectionInput = z.infer<typeof leverConnectionInputSchema>;
 
-/** Lever settings kept on the connection (no secrets). */
 export const leverSettingsSchema = z.object({
   apiBaseUrl: z.url(),
-  triggerStageId: z.string().min(1),
+  /** Set for integrations started by a stage change. */
+  triggerStageId: z.string().min(1).optional(),
   triggerStageName: z.string().optional(),
 });
 export type LeverSettings = z.infer<typeof leverSettingsSchema>;
 
-export const leverSecretsSchema = z.object({
-  apiKey: z.string().min(1),
-  signatureToken: z.string().min(1),
-});
+export const leverSecretsSchema = z.object({ apiKey: z.string().min(1), signatureToken: z.string().min(1) });
 export type LeverSecrets = z.infer<typeof leverSecretsSchema>;
 
-/** A stored connection: settings are plain configuration, secrets never leave the service after creation. */
+/** Ashby side: the organization's API key (for assessment.update) and the secret Ashby sends us. */
+export const ashbyConnectionInputSchema = z.object({
+  apiBaseUrl: z.url().default('https://api.ashbyhq.com'),
+  apiKey: z.string().min(1),
+  /** Shared secret Ashby sends as `Authorization: Bearer …`; generated when omitted. */
+  partnerSecret: z.string().min(24, 'partnerSecret must be at least 24 characters').optional(),
+});
+
+export const ashbySettingsSchema = z.object({ apiBaseUrl: z.url() });
+export type AshbySettings = z.infer<typeof ashbySettingsSchema>;
+export const ashbySecretsSchema = z.object({ apiKey: z.string().min(1), partnerSecret: z.string().min(24) });
+export type AshbySecrets = z.infer<typeof ashbySecretsSchema>;
+
+export type AtsConfig =
+  | { kind: 'lever'; settings: LeverSettings; secrets: LeverSecrets }
+  | { kind: 'ashby'; settings: AshbySettings; secrets: AshbySecrets };
+
+/** A stored connection: one customer's ATS account linked to one vendor. Secrets never leave the service. */
 export interface Connection {
   id: string;
   name: string;
-  ats: 'lever';
+  ats: AtsConfig;
   vendor: string;
-  lever: LeverSettings;
-  leverSecrets: LeverSecrets;
-  /** Vendor settings, validated by the vendor adapter's schema. */
+  /** Vendor settings, validated by the vendor's schema. */
   vendorSettings: unknown;
-  /** Vendor secrets, validated by the vendor adapter's schema. */
+  /** Vendor secrets, validated by the vendor's schema. */
   vendorSecrets: unknown;
   createdAt: Date;
 }
 
-/** What the admin API shows of a connection: everything but secrets. */
-export function publicView(connection: Connection, webhookBaseUrl: string) {
+/** What the admin API shows of a connection: everything but secrets, plus the URLs to give the ATS and vendor. */
+export function publicView(connection: Connection, baseUrl: string, options: { vendorCallbacks: boolean }) {
+  const urls =
+    connection.ats.kind === 'lever'
+      ? { webhookUrl: `${baseUrl}/webhooks/lever/${connection.id}` }
+      : { partnerBaseUrl: `${baseUrl}/ashby/${connection.id}` };
   return {
     id: connection.id,
     name: connection.name,
-    ats: connection.ats,
+    ats: connection.ats.kind,
+    atsSettings: connection.ats.settings,
     vendor: connection.vendor,
-    lever: connection.lever,
     vendorSettings: connection.vendorSettings,
-    webhookUrl: `${webhookBaseUrl}/webhooks/lever/${connection.id}`,
-    vendorCallbackUrl: `${webhookBaseUrl}/callbacks/${connection.vendor}/${connection.id}`,
+    ...urls,
+    ...(options.vendorCallbacks
+      ? { vendorCallbackUrl: `${baseUrl}/callbacks/${connection.vendor}/${connection.id}` }
+      : {}),
     createdAt: connection.createdAt.toISOString(),
   };
 }

@@ -1,6 +1,6 @@
 /** Failure types raised by activities and told apart by workflows (pure: workflows import it). */
 export const FAILURE = {
-  LeverAccessDenied: 'LeverAccessDenied',
+  AtsAccessDenied: 'AtsAccessDenied',
   VendorAccessDenied: 'VendorAccessDenied',
   Permanent: 'PermanentError',
   RateLimited: 'RateLimited',

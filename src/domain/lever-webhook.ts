@@ -20,6 +20,12 @@ export const stageChangeDataSchema = z.object({
 });
 export type StageChangeData = z.infer<typeof stageChangeDataSchema>;
 
+export const hiredDataSchema = z.object({
+  opportunityId: z.string().min(1),
+  candidateId: z.string().optional(),
+  contactId: z.string().optional(),
+});
+
 /** "Verify Connection" sends a signed event whose data is empty. */
 export function isVerifyConnection(hook: LeverWebhook): boolean {
   return hook.data == null || Object.keys(hook.data).length === 0;

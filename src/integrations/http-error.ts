@@ -78,7 +78,10 @@ export async function requestJson(
 function summarizeError(text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
-    const message = body.message ?? body.detail ?? body.title;
+    // Vendors nest it differently: { message }, { detail }, { title }, or { error: { message | description } }.
+    const nested =
+      typeof body.error === 'object' && body.error !== null ? (body.error as Record<string, unknown>) : {};
+    const message = body.message ?? body.detail ?? body.title ?? nested.message ?? nested.description;
     if (typeof message === 'string') return message.slice(0, 300);
   } catch {
     // not JSON: fall through

@@ -1,15 +1,20 @@
 import { certnAdapter } from './certn/adapter';
-import type { VendorAdapter } from './types';
+import type { CheckVendorAdapter, IntegrationDefinition } from './types';
 
-/** Every vendor the service can order from, by the `type` used in connection settings. */
-const adapters: Record<string, VendorAdapter> = {
-  [certnAdapter.vendor]: certnAdapter,
-};
+/** Every vendor a check can be ordered from. */
+const checkAdapters: CheckVendorAdapter[] = [certnAdapter];
 
-export function vendorAdapter(vendor: string): VendorAdapter | undefined {
-  return Object.hasOwn(adapters, vendor) ? adapters[vendor] : undefined;
+/** Every integration a connection can be made for, by the `type` used in connection settings. */
+const integrations: IntegrationDefinition[] = [...checkAdapters];
+
+export function integrationFor(vendor: string): IntegrationDefinition | undefined {
+  return integrations.find((i) => i.vendor === vendor);
 }
 
-export function vendorNames(): string[] {
-  return Object.keys(adapters);
+export function checkAdapterFor(vendor: string): CheckVendorAdapter | undefined {
+  return checkAdapters.find((a) => a.vendor === vendor);
+}
+
+export function integrationNames(): string[] {
+  return integrations.map((i) => i.vendor);
 }

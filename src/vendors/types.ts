@@ -2,28 +2,74 @@ import type { z } from 'zod';
 import type { CheckStatus } from '../domain/status';
 
 /** Why a check reached its status, when the status alone does not say (e.g. Error because of no email). */
-export type StatusReason = 'no-email' | 'vendor-ended' | 'access-denied' | 'failed';
+export type StatusReason =
+  | 'no-email'
+  | 'no-package'
+  | 'refused'
+  | 'vendor-ended'
+  | 'cancelled'
+  | 'access-denied'
+  | 'communication'
+  | 'failed';
 
-/** The package the check orders: its name as customers see it and the vendor's reference for it. */
-export interface PackageChoice {
-  name: string;
-  ref: string;
-}
+/** Which ATS a connection is on. */
+export type AtsKind = 'lever' | 'ashby';
 
-export interface CandidateContact {
-  email: string;
+/**
+ * The candidate as the ATS shows it when the check is prepared or ordered. It carries PII, so it only lives
+ * inside activities: workflows get decisions (`OrderPlan`), never the snapshot.
+ */
+export interface CandidateSnapshot {
   firstName: string;
   lastName: string;
+  email: string | null;
+  phone: string | null;
+  /** The candidate's location (Lever: the opportunity's location). */
+  location: string | null;
+  /** Tags on the candidate (Lever: the opportunity's tags, posting tags included). */
+  tags: string[];
+  /** The job the candidate applied to. */
+  position: {
+    title: string | null;
+    department: string | null;
+    team: string | null;
+    location: string | null;
+    tags: string[];
+  } | null;
+  /** The package the ATS asked for explicitly (Ashby: the assessment type). */
+  requestedPackageId: string | null;
 }
 
-/** Where a vendor case stands, mapped onto the canonical statuses. */
+/** What to order, decided from the connection settings and the candidate at trigger time. */
+export type OrderPlan =
+  | {
+      kind: 'order';
+      packageName: string;
+      packageRef: string;
+      /** Vendor-specific choices (sub-client, reference, forwarded tags...): JSON, no PII. */
+      options: Record<string, string | string[] | null>;
+    }
+  | { kind: 'refuse'; status: 'Rejected' | 'Error'; reason: StatusReason; note: string | null };
+
+/** Where a vendor order stands, mapped onto the canonical statuses. */
 export interface VendorProgress {
   status: CheckStatus;
-  /** The vendor's own status word, for the status log. */
+  /** The vendor's own status word, for the status log and notes. */
   vendorStatus: string;
   reason?: StatusReason;
-  /** Whether results (a report) can be fetched now. */
+  /** Whether results can be fetched now. */
   resultsAvailable: boolean;
+}
+
+/** Results of a check, as the vendor gives them. */
+export interface VendorResults {
+  /** Link to the report or result page. */
+  url: string | null;
+  /** Result lines for the secret note (VICTIG's summary, flag, decision...). */
+  lines: string[];
+  /** Result tags to put on the opportunity; existing tags starting with one of `tagPrefixes` are replaced. */
+  tags: string[];
+  tagPrefixes: string[];
 }
 
 export interface VendorCallback {
@@ -36,37 +82,83 @@ export interface VendorCallback {
 export type CallbackVerdict =
   { ok: true; callback: VendorCallback } | { ok: false; status: 400 | 401; detail: string };
 
+/** The vendor refused an order for a reason the customer can fix (shown in a note, status Rejected). */
+export class VendorRefusal extends Error {
+  override readonly name = 'VendorRefusal';
+}
+
 /** The I/O half of a vendor: each call is one request to the vendor's API. */
 export interface VendorClient {
+  /** Lists what can be ordered (products, sub-clients) when the plan depends on it. */
+  catalog?(): Promise<unknown>;
+  /** Places the order; the idempotency key makes a retried order the same order. Throws VendorRefusal. */
   order(request: {
-    candidate: CandidateContact;
-    packageRef: string;
+    candidate: CandidateSnapshot;
+    plan: Extract<OrderPlan, { kind: 'order' }>;
     reference: string;
     idempotencyKey: string;
   }): Promise<{ externalId: string }>;
   progress(externalId: string): Promise<VendorProgress>;
-  /** A link to the current results report. */
-  reportUrl(externalId: string): Promise<string>;
+  results(externalId: string): Promise<VendorResults>;
+  cancel?(externalId: string): Promise<void>;
 }
 
-/**
- * Everything vendor-specific, behind one interface: workflows and the HTTP front never branch on a vendor's
- * name. Adding a vendor is one adapter (plus its emulator and tests) registered in vendors/index.ts.
- */
-export interface VendorAdapter<Settings = unknown, Secrets = unknown> {
+/** How a vendor's statuses look on a Lever opportunity. */
+export interface LeverPresentation<Settings = unknown> {
+  /** Every status tag this vendor writes; exactly one of them is on an opportunity at a time. */
+  statusTags(settings: Settings): readonly string[];
+  /** The tag for a status, or null when the vendor has none (the previous tag stays). */
+  tagFor(settings: Settings, status: CheckStatus, reason?: StatusReason): string | null;
+  /** Whether the results link also goes into the profile's links (not only into the secret note). */
+  resultLink: boolean;
+}
+
+/** How a vendor's statuses look in Ashby (assessment status labels). */
+export interface AshbyPresentation {
+  statusFor(status: CheckStatus): string | null;
+}
+
+/** A package a customer can order, as listed to the ATS (Ashby assessment types). */
+export interface PackageListing {
+  id: string;
+  name: string;
+  description: string;
+}
+
+/** What every integration defines: the connection settings it takes and the workflow its trigger starts. */
+export interface IntegrationDefinition<Settings = unknown, Secrets = unknown> {
   readonly vendor: string;
-  /** Human name used in notes. */
+  /** Human name used in notes and logs. */
   readonly displayName: string;
-  /** The vendor part of a connection as the admin API receives it (`type` selects the adapter). */
+  /** The vendor part of a connection as the admin API receives it (`type` selects the integration). */
   readonly connectionInputSchema: z.ZodType<{ settings: Settings; secrets: Secrets }>;
   readonly settingsSchema: z.ZodType<Settings>;
   readonly secretsSchema: z.ZodType<Secrets>;
-  /** Every status tag this vendor writes; exactly one of them is on an opportunity at a time. */
-  readonly statusTags: readonly string[];
-  /** The tag for a status, or null when the vendor has none (the previous tag stays). */
-  tagFor(status: CheckStatus, reason?: StatusReason): string | null;
-  /** The package for this candidate, from the connection settings and the opportunity's tags at trigger time. */
-  choosePackage(settings: Settings, opportunityTags: readonly string[]): PackageChoice;
+  /** The ATSs this vendor can be connected to. */
+  readonly supportedAts: readonly AtsKind[];
+  /** The Lever event that starts work: a move into the trigger stage, or a hire. */
+  readonly leverTrigger: 'stage-change' | 'hired';
+  /** The workflow a trigger starts. */
+  readonly workflow: 'backgroundCheck' | 'onboardHire';
+}
+
+/**
+ * Everything vendor-specific about a background check, behind one interface: workflows and the HTTP front
+ * never branch on a vendor's name. Adding a vendor is one adapter (plus its emulator and tests).
+ */
+export interface CheckVendorAdapter<Settings = unknown, Secrets = unknown> extends IntegrationDefinition<
+  Settings,
+  Secrets
+> {
+  readonly workflow: 'backgroundCheck';
+  readonly lever?: LeverPresentation<Settings>;
+  readonly ashby?: AshbyPresentation;
+  /** Statuses at which the results are published to the ATS. */
+  readonly resultsOn: readonly CheckStatus[];
+  /** The packages of the connection, for ATSs that list them (Ashby). */
+  packages(settings: Settings): PackageListing[];
+  /** Decides what to order (or why not) from the settings, the candidate and the vendor's catalog. */
+  plan(settings: Settings, candidate: CandidateSnapshot, catalog: unknown): OrderPlan;
   client(settings: Settings, secrets: Secrets): VendorClient;
   /** Authenticates and parses a callback from the vendor. */
   verifyCallback(

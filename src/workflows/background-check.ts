@@ -13,6 +13,7 @@ import { isTerminal, transition, type CheckStatus } from '../domain/status';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
 import type { StatusReason } from '../vendors/types';
 import {
+  cancelCheckSignal,
   checkStateQuery,
   vendorEventSignal,
   type BackgroundCheckInput,
@@ -20,18 +21,6 @@ import {
   type StatusEntry,
 } from './definitions';
 
-/** Calls to Lever and vendors: short attempts, retried with backoff for about half an hour. */
-const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: 20,
-  },
-});
-
-/** Failures caused by our own inputs or by revoked access: no retry can fix them. */
 function failureType(err: unknown): string | undefined {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
     return err.cause.type ?? undefined;
@@ -44,60 +33,78 @@ function failureMessage(err: unknown): string {
 }
 
 /**
- * One background check of one candidate opportunity: decide the package, order it from the vendor, follow the
- * vendor's progress (callbacks as signals, with a polling timer as a safety net) and mirror each status to the ATS.
+ * One background check of one candidate: decide what to order (or why not), order it from the vendor, follow
+ * the vendor's progress (callbacks as signals, with a polling timer as a safety net) and mirror each status and
+ * the results to the ATS. Everything vendor- or ATS-specific happens in activities, behind the adapters.
  */
 export async function backgroundCheck(input: BackgroundCheckInput): Promise<CheckState> {
-  const ref = { connectionId: input.connectionId, opportunityId: input.opportunityId };
+  // Calls to the ATS and vendors: short attempts, retried with backoff (about half an hour by default).
+  const acts = proxyActivities<Activities>({
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: input.maxAttempts ?? 20,
+    },
+  });
+  const ref = { connectionId: input.connectionId, subjectId: input.subjectId };
   const state: CheckState = { status: null, history: [] };
   let vendorEvents = 0;
+  let cancelRequested = false;
 
   setHandler(vendorEventSignal, () => {
     vendorEvents += 1;
   });
+  setHandler(cancelCheckSignal, () => {
+    cancelRequested = true;
+  });
   setHandler(checkStateQuery, () => state);
 
-  /** Moves the state machine forward and mirrors the new status; ignored moves change nothing. */
+  /** Moves the state machine forward and shows the new status in the ATS; ignored moves change nothing. */
   async function moveTo(
     next: CheckStatus,
-    options: { reason?: StatusReason; detail?: string; tag?: boolean } = {},
-  ) {
+    options: { reason?: StatusReason; detail?: string; publish?: boolean } = {},
+  ): Promise<boolean> {
     if (transition(state.status, next).kind === 'ignored') return false;
     state.status = next;
-    const entry: StatusEntry = { status: next, at: new Date().toISOString() };
+    const now = new Date();
+    const entry: StatusEntry = { status: next, at: now.toISOString() };
     if (options.reason !== undefined) entry.reason = options.reason;
     if (options.detail !== undefined) entry.detail = options.detail;
     state.history.push(entry);
     upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: next }]);
     await acts.recordStatus({ ...ref, seq: state.history.length, status: next, detail: options.detail });
-    if (options.tag !== false) await acts.applyStatusTag({ ...ref, status: next, reason: options.reason });
+    if (options.publish !== false) {
+      await acts.publishStatus({ ...ref, status: next, reason: options.reason, at: now.getTime() });
+    }
     return true;
   }
 
   try {
     const plan = await acts.prepareCheck(ref);
-    state.packageName = plan.packageName;
-    if (!plan.hasEmail) {
-      await moveTo('Error', { reason: 'no-email', detail: 'the candidate has no email address' });
+    if (plan.kind === 'refuse') {
+      await moveTo(plan.status, { reason: plan.reason, detail: plan.note ?? plan.reason });
+      if (plan.note !== null) await acts.addCheckNote({ ...ref, kind: 'refused', detail: plan.note });
       return state;
     }
-    const { externalId } = await acts.orderCheck({
-      ...ref,
-      packageRef: plan.packageRef,
-      packageName: plan.packageName,
-    });
+    state.packageName = plan.packageName;
+    const order = await acts.orderCheck({ ...ref, plan });
+    if (order.kind === 'refused') {
+      await moveTo('Rejected', { reason: 'refused', detail: order.note });
+      await acts.addCheckNote({ ...ref, kind: 'refused', detail: order.note });
+      return state;
+    }
+    const { externalId } = order;
     state.externalId = externalId;
     await moveTo('Pending', { detail: `ordered package ${plan.packageName}` });
 
     while (state.status !== null && !isTerminal(state.status)) {
-      const progress = await acts.fetchProgress({ connectionId: ref.connectionId, externalId });
+      const progress = await acts.fetchProgress({ ...ref, externalId });
       const advances = transition(state.status, progress.status).kind === 'moved';
-      if (
-        advances &&
-        progress.resultsAvailable &&
-        (progress.status === 'Partial' || progress.status === 'Complete')
-      ) {
-        await acts.attachReport({ ...ref, externalId, status: progress.status });
+      const at = new Date().getTime();
+      if (advances && progress.resultsAvailable) {
+        await acts.publishResults({ ...ref, externalId, status: progress.status, at });
       }
       if (advances && progress.status === 'Error') {
         await acts.addCheckNote({ ...ref, kind: 'vendor-ended', detail: progress.vendorStatus });
@@ -105,20 +112,26 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       await moveTo(progress.status, { reason: progress.reason, detail: progress.vendorStatus });
       if (isTerminal(progress.status)) break;
       // A callback wakes us at once; without one we ask the vendor again after the poll interval.
-      await condition(() => vendorEvents > 0, input.pollIntervalMs);
+      await condition(() => vendorEvents > 0 || cancelRequested, input.pollIntervalMs);
       vendorEvents = 0;
+      if (cancelRequested) {
+        await acts.cancelOrder({ ...ref, externalId });
+        await moveTo('Error', { reason: 'cancelled', detail: 'cancelled by the ATS', publish: false });
+      }
     }
   } catch (err) {
     const type = failureType(err);
     const message = failureMessage(err);
-    if (type === FAILURE.LeverAccessDenied) {
-      // We can no longer write to this Lever account: record the end, do not retry, do not touch the ATS.
-      log.error('Lever denied access; the check ends in Error', { connectionId: ref.connectionId });
-      await moveTo('Error', { reason: 'access-denied', detail: message, tag: false });
+    if (type === FAILURE.AtsAccessDenied) {
+      // We can no longer write to this ATS account: record the end, do not retry, do not touch the ATS.
+      log.error('the ATS denied access; the check ends in Error', { connectionId: ref.connectionId });
+      await moveTo('Error', { reason: 'access-denied', detail: message, publish: false });
       return state;
     }
     log.error('check failed', { connectionId: ref.connectionId, failureType: type ?? 'unknown' });
-    await moveTo('Error', { reason: 'failed', detail: message });
+    const reason: StatusReason =
+      type === FAILURE.Permanent || type === FAILURE.VendorAccessDenied ? 'failed' : 'communication';
+    await moveTo('Error', { reason, detail: message });
     await acts.addCheckNote({ ...ref, kind: 'failed', detail: message });
   }
   return state;

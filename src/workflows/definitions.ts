@@ -5,9 +5,12 @@ import type { StatusReason } from '../vendors/types';
 /** Input of one check. No candidate PII: activities read it from the ATS when they need it. */
 export interface BackgroundCheckInput {
   connectionId: string;
-  opportunityId: string;
+  /** The ATS object the check is about: a Lever opportunity ID or an Ashby assessment ID. */
+  subjectId: string;
   /** How long to wait for a vendor callback before asking the vendor for the status anyway. */
   pollIntervalMs: number;
+  /** Attempts per activity before a call to the ATS or vendor counts as failed (communication failure). */
+  maxAttempts?: number;
 }
 
 export interface StatusEntry {
@@ -24,15 +27,18 @@ export interface CheckState {
   history: StatusEntry[];
 }
 
-/** A vendor told us something changed; the workflow asks the vendor for the case's current status. */
+/** A vendor told us something changed; the workflow asks the vendor for the order's current status. */
 export interface VendorEvent {
   eventId: string;
   eventType: string;
 }
 
 export const vendorEventSignal = defineSignal<[VendorEvent]>('vendorEvent');
+/** The ATS withdrew the request (Ashby's assessment.cancel): cancel the vendor order and stop. */
+export const cancelCheckSignal = defineSignal('cancelCheck');
 export const checkStateQuery = defineQuery<CheckState>('checkState');
 
-export function checkWorkflowId(connectionId: string, opportunityId: string): string {
-  return `check:${connectionId}:${opportunityId}`;
+/** One check at a time per connection and subject: the workflow ID is the business key. */
+export function checkWorkflowId(connectionId: string, subjectId: string): string {
+  return `check:${connectionId}:${subjectId}`;
 }

@@ -87,7 +87,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     expect(pdf.headers.get('content-type')).toContain('application/pdf');
     const notes = stack.lever.notes(opp.id);
     expect(
-      notes.some((n) => n.secret && n.value.includes(reportLink) && n.value.includes('(Complete)')),
+      notes.some((n) => n.secret && n.value.includes(reportLink) && n.value.includes('Complete results')),
     ).toBe(true);
 
     const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
@@ -109,7 +109,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
       ]),
     );
     const log = await stack.pool.query(
-      'SELECT status FROM check_status_log WHERE connection_id = $1 AND opportunity_id = $2 ORDER BY seq',
+      'SELECT status FROM check_status_log WHERE connection_id = $1 AND subject_id = $2 ORDER BY seq',
       [conn.id, opp.id],
     );
     expect(log.rows.map((r: { status: string }) => r.status)).toEqual([

@@ -17,6 +17,8 @@ export interface StackOptions {
   /** Certn cases advance by themselves every N ms; null = only by hand. */
   certnAutoAdvanceMs?: number | null;
   pollIntervalMs?: number;
+  /** Attempts per activity before a check gives up on a call (5 keeps failure tests short). */
+  maxAttempts?: number;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -56,6 +58,7 @@ export async function startStack(options: StackOptions = {}) {
         WEBHOOK_BODY_LIMIT: 100 * 1024,
         TEMPORAL_TASK_QUEUE: taskQueue,
         VENDOR_POLL_INTERVAL_MS: options.pollIntervalMs ?? 60 * 60 * 1000,
+        ACTIVITY_MAX_ATTEMPTS: options.maxAttempts ?? 5,
       },
       pool,
       temporal,

@@ -1,5 +1,7 @@
 import { certnAdapter, certnProgress, CERTN_TAGS } from '../../src/vendors/certn/adapter';
 import { certnSignature } from '../../src/api/signature';
+import type { CheckStatus } from '../../src/domain/status';
+import type { CandidateSnapshot, StatusReason } from '../../src/vendors/types';
 
 const settings = {
   apiBaseUrl: 'http://certn.test',
@@ -10,24 +12,53 @@ const settings = {
   ],
 };
 
+function candidate(tags: string[], email: string | null = 'ada@example.com'): CandidateSnapshot {
+  return {
+    firstName: 'Ada',
+    lastName: 'L',
+    email,
+    phone: null,
+    location: null,
+    tags,
+    position: null,
+    requestedPackageId: null,
+  };
+}
+
+/** The package a candidate with these tags gets. */
+function plan(tags: string[]) {
+  const result = certnAdapter.plan(settings, candidate(tags), undefined);
+  if (result.kind !== 'order') throw new Error('expected an order');
+  return { name: result.packageName, ref: result.packageRef };
+}
+
 describe('Certn package choice', () => {
   it('uses the default package without an override tag', () => {
-    expect(certnAdapter.choosePackage(settings, ['Engineering', 'Referral'])).toEqual({
+    expect(plan(['Engineering', 'Referral'])).toEqual({
       name: 'Basic',
       ref: 'pkg-basic',
     });
   });
 
   it('uses another package when a tag equals its name exactly', () => {
-    expect(certnAdapter.choosePackage(settings, ['Engineering', 'Executive Screening'])).toEqual({
+    expect(plan(['Engineering', 'Executive Screening'])).toEqual({
       name: 'Executive Screening',
       ref: 'pkg-exec',
     });
   });
 
+  it('orders nothing for a candidate without email and says Error (No Email)', () => {
+    const result = certnAdapter.plan(settings, candidate([], null), undefined);
+    expect(result).toMatchObject({ kind: 'refuse', status: 'Error', reason: 'no-email' });
+    if (result.kind === 'refuse')
+      expect(certnAdapter.lever!.tagFor(settings, result.status, result.reason)).toBe(
+        'CERTN - Error (No Email)',
+      );
+  });
+
   it('ignores tags that only resemble a package name', () => {
     for (const tag of ['executive screening', 'Executive Screening ', 'Executive', 'Drivers License']) {
-      expect(certnAdapter.choosePackage(settings, [tag]).name).toBe('Basic');
+      expect(plan([tag]).name).toBe('Basic');
     }
   });
 });
@@ -61,20 +92,23 @@ describe('Certn connection settings', () => {
   });
 });
 
+const tagFor = (status: CheckStatus, reason?: StatusReason) =>
+  certnAdapter.lever!.tagFor(settings, status, reason);
+
 describe('Certn status tags', () => {
   it('has the exact tag strings of the integration', () => {
-    expect(certnAdapter.tagFor('Pending')).toBe('CERTN - Pending');
-    expect(certnAdapter.tagFor('Analyzing')).toBe('CERTN - Analyzing');
-    expect(certnAdapter.tagFor('Partial')).toBe('CERTN - Partial');
-    expect(certnAdapter.tagFor('Complete')).toBe('CERTN - Complete');
-    expect(certnAdapter.tagFor('Error', 'no-email')).toBe('CERTN - Error (No Email)');
+    expect(tagFor('Pending')).toBe('CERTN - Pending');
+    expect(tagFor('Analyzing')).toBe('CERTN - Analyzing');
+    expect(tagFor('Partial')).toBe('CERTN - Partial');
+    expect(tagFor('Complete')).toBe('CERTN - Complete');
+    expect(tagFor('Error', 'no-email')).toBe('CERTN - Error (No Email)');
   });
 
   it('has no tag for In-Progress or for errors other than a missing email', () => {
-    expect(certnAdapter.tagFor('In-Progress')).toBeNull();
-    expect(certnAdapter.tagFor('Error', 'vendor-ended')).toBeNull();
-    expect(certnAdapter.tagFor('Rejected')).toBeNull();
-    expect(certnAdapter.statusTags).toEqual(Object.values(CERTN_TAGS));
+    expect(tagFor('In-Progress')).toBeNull();
+    expect(tagFor('Error', 'vendor-ended')).toBeNull();
+    expect(tagFor('Rejected')).toBeNull();
+    expect(certnAdapter.lever!.statusTags(settings)).toEqual(Object.values(CERTN_TAGS));
   });
 });
 

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 
@@ -31,7 +33,10 @@ describe('migrations', () => {
         ]),
       );
       const applied = await client.query('SELECT name FROM pgmigrations');
-      expect(applied.rowCount).toBe(1);
+      const files = readdirSync(path.join(__dirname, '../../src/db/migrations')).filter((f) =>
+        f.endsWith('.sql'),
+      );
+      expect(applied.rowCount).toBe(files.length);
     } finally {
       await client.end();
     }

@@ -5,7 +5,7 @@ import {
 } from '../../src/domain/lever-webhook';
 import { leverConnectionInputSchema } from '../../src/domain/connection';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
-import { splitName } from '../../src/activities/check-activities';
+import { splitName } from '../../src/ats/lever';
 
 describe('Lever webhook schemas', () => {
   const hook = {
@@ -35,12 +35,12 @@ describe('Lever webhook schemas', () => {
 
 describe('Lever connection input', () => {
   const base = { apiKey: 'k', signatureToken: 's' };
-  it('takes exactly one of trigger stage name or ID', () => {
+  it('takes a trigger stage by name or by ID, not both (hire-triggered integrations need none)', () => {
     expect(
       leverConnectionInputSchema.safeParse({ ...base, triggerStageName: 'Background Check' }).success,
     ).toBe(true);
     expect(leverConnectionInputSchema.safeParse({ ...base, triggerStageId: 'id' }).success).toBe(true);
-    expect(leverConnectionInputSchema.safeParse(base).success).toBe(false);
+    expect(leverConnectionInputSchema.safeParse(base).success).toBe(true);
     expect(
       leverConnectionInputSchema.safeParse({ ...base, triggerStageId: 'id', triggerStageName: 'x' }).success,
     ).toBe(false);

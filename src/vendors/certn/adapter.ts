@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { CheckStatus } from '../../domain/status';
 import { certnSignature, hexSignatureMatches } from '../../api/signature';
 import { requestJson } from '../../integrations/http-error';
-import type { CallbackVerdict, StatusReason, VendorAdapter, VendorClient, VendorProgress } from '../types';
+import type {
+  CallbackVerdict,
+  CheckVendorAdapter,
+  StatusReason,
+  VendorClient,
+  VendorProgress,
+} from '../types';
 
 export const CERTN_TAGS = {
   Pending: 'CERTN - Pending',
@@ -131,7 +137,7 @@ class CertnClient implements VendorClient {
         email_address: request.candidate.email,
         first_name: request.candidate.firstName,
         last_name: request.candidate.lastName,
-        package_id: request.packageRef,
+        package_id: request.plan.packageRef,
         send_invite_email: true,
         external_reference: request.reference,
       },
@@ -144,48 +150,68 @@ class CertnClient implements VendorClient {
     return certnProgress(certnCaseSchema.parse(await this.call(`/cases/${encodeURIComponent(externalId)}/`)));
   }
 
-  async reportUrl(externalId: string) {
+  /** The PDF report: Certn generates it on request and serves it through a signed `pdf_url`. */
+  async results(externalId: string) {
     const report = z
       .object({ id: z.string() })
       .parse(await this.call(`/cases/${encodeURIComponent(externalId)}/generate-report/`, 'POST', {}));
     const file = z
       .object({ pdf_url: z.url() })
       .parse(await this.call(`/report-files/${encodeURIComponent(report.id)}/`));
-    return file.pdf_url;
+    return { url: file.pdf_url, lines: [], tags: [], tagPrefixes: [] };
+  }
+
+  async cancel(externalId: string) {
+    await this.call(`/cases/${encodeURIComponent(externalId)}/cancel/`, 'POST', {});
   }
 }
 
-export const certnAdapter: VendorAdapter<CertnSettings, CertnSecrets> = {
+export const certnAdapter: CheckVendorAdapter<CertnSettings, CertnSecrets> = {
   vendor: 'certn',
   displayName: 'Certn',
   connectionInputSchema: certnConnectionInputSchema,
   settingsSchema: certnSettingsSchema,
   secretsSchema: certnSecretsSchema,
-  statusTags: Object.values(CERTN_TAGS),
+  supportedAts: ['lever'],
+  leverTrigger: 'stage-change',
+  workflow: 'backgroundCheck',
+  resultsOn: ['Partial', 'Complete'],
 
-  tagFor(status, reason) {
-    switch (status) {
-      case 'Pending':
-        return CERTN_TAGS.Pending;
-      case 'Analyzing':
-        return CERTN_TAGS.Analyzing;
-      case 'Partial':
-        return CERTN_TAGS.Partial;
-      case 'Complete':
-        return CERTN_TAGS.Complete;
-      case 'Error':
-        return reason === 'no-email' ? CERTN_TAGS.ErrorNoEmail : null;
-      default:
-        return null;
-    }
+  lever: {
+    statusTags: () => Object.values(CERTN_TAGS),
+    tagFor(_settings, status, reason) {
+      switch (status) {
+        case 'Pending':
+          return CERTN_TAGS.Pending;
+        case 'Analyzing':
+          return CERTN_TAGS.Analyzing;
+        case 'Partial':
+          return CERTN_TAGS.Partial;
+        case 'Complete':
+          return CERTN_TAGS.Complete;
+        case 'Error':
+          return reason === 'no-email' ? CERTN_TAGS.ErrorNoEmail : null;
+        default:
+          return null;
+      }
+    },
+    resultLink: true,
   },
 
-  choosePackage(settings, opportunityTags) {
-    const tags = new Set(opportunityTags);
-    const override = settings.packages.find((p) => !p.default && tags.has(p.name));
-    const chosen = override ?? settings.packages.find((p) => p.default);
+  packages: (settings) =>
+    settings.packages.map((p) => ({ id: p.packageId, name: p.name, description: `Certn package ${p.name}` })),
+
+  /** Default package, or another package whose name equals one of the candidate's tags; no email → Error. */
+  plan(settings, candidate) {
+    if (candidate.email === null) {
+      return { kind: 'refuse', status: 'Error', reason: 'no-email', note: null };
+    }
+    const tags = new Set(candidate.tags);
+    const chosen =
+      settings.packages.find((p) => !p.default && tags.has(p.name)) ??
+      settings.packages.find((p) => p.default);
     if (chosen === undefined) throw new Error('connection has no default Certn package');
-    return { name: chosen.name, ref: chosen.packageId };
+    return { kind: 'order', packageName: chosen.name, packageRef: chosen.packageId, options: {} };
   },
 
   client(settings, secrets) {

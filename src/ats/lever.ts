@@ -1,0 +1,92 @@
+import { LeverClient, noteText } from '../integrations/lever/client';
+import type { CandidateSnapshot, CheckVendorAdapter } from '../vendors/types';
+import type { AtsSide } from './types';
+
+/** Splits Lever's single name field; vendors need first and last name. */
+export function splitName(name: string | null | undefined): { firstName: string; lastName: string } {
+  const parts = (name ?? '').trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return { firstName: '', lastName: '' };
+  return { firstName: parts[0] ?? '', lastName: parts.slice(1).join(' ') };
+}
+
+/** A Lever opportunity as the subject of a check: tags, secret notes and links. */
+export class LeverSide implements AtsSide {
+  constructor(
+    private readonly lever: LeverClient,
+    private readonly opportunityId: string,
+  ) {}
+
+  async snapshot(): Promise<CandidateSnapshot> {
+    const opportunity = await this.lever.getOpportunity(this.opportunityId);
+    const postingId = opportunity.applications
+      .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
+      .find((p): p is string => p !== null);
+    const posting = postingId === undefined ? null : await this.lever.getPosting(postingId);
+    return {
+      ...splitName(opportunity.name),
+      email: opportunity.emails[0] ?? null,
+      phone: opportunity.phones[0]?.value ?? null,
+      location: opportunity.location ?? null,
+      tags: opportunity.tags,
+      position:
+        posting === null
+          ? null
+          : {
+              title: posting.text,
+              department: posting.categories.department ?? null,
+              team: posting.categories.team ?? null,
+              location: posting.categories.location ?? null,
+              tags: posting.tags,
+            },
+      requestedPackageId: null,
+    };
+  }
+
+  /** Exactly one of the vendor's status tags stays on the opportunity; other tags are never touched. */
+  async publishStatus(
+    adapter: CheckVendorAdapter,
+    settings: unknown,
+    update: Parameters<AtsSide['publishStatus']>[2],
+  ) {
+    const presentation = adapter.lever;
+    if (presentation === undefined) throw new Error(`${adapter.displayName} has no Lever presentation`);
+    const tag = presentation.tagFor(settings, update.status, update.reason);
+    if (tag === null) return null;
+    const statusTags = presentation.statusTags(settings);
+    const opportunity = await this.lever.getOpportunity(this.opportunityId);
+    const stale = opportunity.tags.filter((t) => t !== tag && statusTags.includes(t));
+    if (!opportunity.tags.includes(tag)) await this.lever.addTags(this.opportunityId, [tag]);
+    if (stale.length > 0) await this.lever.removeTags(this.opportunityId, stale);
+    return tag;
+  }
+
+  /** Result link (when the vendor's results are a report), result tags, and a secret note with both. */
+  async publishResults(adapter: CheckVendorAdapter, update: Parameters<AtsSide['publishResults']>[1]) {
+    const { results, marker } = update;
+    const notes = await this.lever.listNotes(this.opportunityId);
+    if (notes.some((n) => noteText(n).includes(marker))) return;
+    if (results.url !== null && adapter.lever?.resultLink)
+      await this.lever.addLinks(this.opportunityId, [results.url]);
+    if (results.tags.length > 0) {
+      const opportunity = await this.lever.getOpportunity(this.opportunityId);
+      const replaced = opportunity.tags.filter(
+        (t) => !results.tags.includes(t) && results.tagPrefixes.some((prefix) => t.startsWith(prefix)),
+      );
+      await this.lever.addTags(this.opportunityId, results.tags);
+      if (replaced.length > 0) await this.lever.removeTags(this.opportunityId, replaced);
+    }
+    const lines = [
+      `${adapter.displayName} background check ${update.status === 'Complete' ? 'results' : `results so far (${update.status})`}:`,
+      ...(results.url === null ? [] : [results.url]),
+      ...results.lines,
+      marker,
+    ];
+    await this.lever.addSecretNote(this.opportunityId, lines.join('\n'));
+  }
+
+  async addNote(text: string) {
+    const notes = await this.lever.listNotes(this.opportunityId);
+    if (notes.some((n) => noteText(n) === text)) return;
+    await this.lever.addSecretNote(this.opportunityId, text);
+  }
+}

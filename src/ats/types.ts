@@ -1,0 +1,22 @@
+import type { CheckStatus } from '../domain/status';
+import type { CandidateSnapshot, CheckVendorAdapter, StatusReason, VendorResults } from '../vendors/types';
+
+/**
+ * The ATS half of a check: where the candidate comes from and where statuses and results go. Lever shows them
+ * as tags, notes and links on the opportunity; Ashby as assessment updates. Each call is retry-safe.
+ */
+export interface AtsSide {
+  snapshot(): Promise<CandidateSnapshot>;
+  /** Shows a status; returns what was written (tag or label), or null when the vendor shows nothing for it. */
+  publishStatus(
+    adapter: CheckVendorAdapter,
+    settings: unknown,
+    update: { status: CheckStatus; reason?: StatusReason; at: number },
+  ): Promise<string | null>;
+  publishResults(
+    adapter: CheckVendorAdapter,
+    update: { status: CheckStatus; results: VendorResults; at: number; marker: string },
+  ): Promise<void>;
+  /** A note for the recruiter (Lever: secret note, once per text); ATSs without notes ignore it. */
+  addNote(text: string): Promise<void>;
+}

@@ -1,0 +1,20 @@
+import { defineQuery } from '@temporalio/workflow';
+
+/** Input of the Justworks-style onboarding of one hire. No PII: activities read it from Lever. */
+export interface OnboardHireInput {
+  connectionId: string;
+  opportunityId: string;
+  maxAttempts?: number;
+}
+
+export type OnboardingState =
+  | { status: 'running' }
+  | { status: 'created'; pendingHireId: string; reviewUrl: string; notified: number }
+  | { status: 'refused'; reason: string };
+
+export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
+
+/** One onboarding per hire, ever: a repeated Candidate Hired webhook finds the same workflow. */
+export function hireWorkflowId(connectionId: string, opportunityId: string): string {
+  return `hire:${connectionId}:${opportunityId}`;
+}
