@@ -36,6 +36,9 @@ export const apiConfigSchema = baseConfigSchema.extend({
 
 /** The Temporal worker running workflows and activities. */
 export const workerConfigSchema = baseConfigSchema.extend({
+  /** SMTP server for notification e-mails (Justworks admins), e.g. smtp://user:pass@mail.example.com:587. */
+  SMTP_URL: z.url().optional(),
+  MAIL_FROM: z.string().min(3).default('bgc-bridge <no-reply@bgc-bridge.local>'),
   /** Activities run at once by this worker. */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(100),
 });

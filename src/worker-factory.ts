@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
-import { createActivities } from './activities';
+import { createActivities, type ActivityDeps } from './activities';
 import type { Logger } from './logger';
 import { createDataConverter } from './temporal/data-converter';
 
@@ -11,6 +11,7 @@ export interface CheckWorkerOptions {
   taskQueue: string;
   pool: Pool;
   logger: Logger;
+  mail?: ActivityDeps['mail'];
   maxConcurrentActivityTaskExecutions?: number;
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -28,7 +29,7 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
     dataConverter: createDataConverter(),
-    activities: createActivities({ pool: options.pool, logger: options.logger }),
+    activities: createActivities({ pool: options.pool, logger: options.logger, mail: options.mail }),
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
   });
 }

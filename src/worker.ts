@@ -18,6 +18,7 @@ async function run(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pool,
       logger,
+      mail: config.SMTP_URL ? { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM } : undefined,
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');

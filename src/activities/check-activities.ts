@@ -26,6 +26,8 @@ export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 're
 export interface ActivityDeps {
   pool: Pool;
   logger: Logger;
+  /** Where notification e-mails go out; without it, e-mail notifications fail (and are retried). */
+  mail?: { smtpUrl: string; from: string };
 }
 
 /** The workflow execution an activity runs for; notes and logs name it so retries can find their work. */

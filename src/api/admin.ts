@@ -152,12 +152,10 @@ export function adminRouter(deps: AdminDeps): Router {
       vendorSecrets: vendor.data.secrets,
     });
     // The partner secret is shown once, here: the admin gives it to Ashby with the partner base URL.
-    res
-      .status(201)
-      .json({
-        ...view(connection, req),
-        ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
-      });
+    res.status(201).json({
+      ...view(connection, req),
+      ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
+    });
   });
 
   router.get('/admin/connections', async (req, res) => {

@@ -5,17 +5,22 @@ import type { Pool } from 'pg';
 import { createApp } from '../../src/api/app';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { startAshbyEmulator } from '../../src/sandbox/ashby-emulator';
 import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
+import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { startJustifactsEmulator } from '../../src/sandbox/justifacts-emulator';
+import { startJustworksEmulator } from '../../src/sandbox/justworks-emulator';
 import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
-import { createCheckWorker } from '../../src/worker-factory';
+import { startSmtpCatcher } from '../../src/sandbox/smtp-catcher';
+import { startVictigEmulator } from '../../src/sandbox/victig-emulator';
 import { createDataConverter } from '../../src/temporal/data-converter';
+import { createCheckWorker } from '../../src/worker-factory';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 export interface StackOptions {
-  /** Certn cases advance by themselves every N ms; null = only by hand. */
-  certnAutoAdvanceMs?: number | null;
+  /** Vendor emulators advance orders by themselves every N ms; null = only by hand. */
+  vendorAutoAdvanceMs?: number | null;
   pollIntervalMs?: number;
   /** Attempts per activity before a check gives up on a call (5 keeps failure tests short). */
   maxAttempts?: number;
@@ -23,12 +28,13 @@ export interface StackOptions {
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
 
-/**
- * The whole service over real HTTP: Lever and Certn emulators, the Express API and a worker, against the
- * run's Temporal dev server and PostgreSQL database (see global-setup). One task queue per stack.
- */
 let runtimeInstalled = false;
 
+/**
+ * The whole service over real HTTP: emulators of Lever, Ashby and every vendor, an SMTP catcher, the Express API
+ * and a worker, against the run's Temporal dev server and PostgreSQL database (see global-setup). One task queue
+ * per stack.
+ */
 export async function startStack(options: StackOptions = {}) {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL ?? 'WARN') as 'WARN') });
@@ -41,12 +47,15 @@ export async function startStack(options: StackOptions = {}) {
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const pool: Pool = createPool(databaseUrl);
+  const autoAdvanceMs = options.vendorAutoAdvanceMs ?? null;
 
   const lever = await startLeverEmulator({ webhookRetryDelaysMs: [100, 200, 400, 800, 1600] });
-  const certn = await startCertnEmulator({
-    autoAdvanceMs: options.certnAutoAdvanceMs ?? null,
-    webhookRetryDelaysMs: [100, 300, 900],
-  });
+  const certn = await startCertnEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
+  const justifacts = await startJustifactsEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
+  const victig = await startVictigEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
+  const justworks = await startJustworksEmulator();
+  const ashby = await startAshbyEmulator();
+  const smtp = await startSmtpCatcher();
 
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const temporal = new Client({ connection: clientConnection, dataConverter: createDataConverter() });
@@ -74,73 +83,17 @@ export async function startStack(options: StackOptions = {}) {
     taskQueue,
     pool,
     logger,
+    mail: { smtpUrl: `smtp://${smtp.host}:${smtp.port}`, from: 'bgc-bridge <no-reply@bgc-bridge.test>' },
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
   });
   const running = worker.run();
 
   let counter = 0;
-
-  /** Creates a Lever → Certn connection through the admin API, wired to both emulators. */
-  async function createConnection(overrides: { packages?: { name: string; default?: boolean }[] } = {}) {
+  /** A name unique to this stack, for API keys and secrets of the emulated customers. */
+  const unique = (prefix: string) => {
     counter += 1;
-    const leverApiKey = `lever-key-${taskQueue}-${counter}`;
-    const certnApiKey = `certn-key-${taskQueue}-${counter}`;
-    const signatureToken = `sig-${randomBytes(8).toString('hex')}`;
-    const webhookSecret = `whsec-${randomBytes(8).toString('hex')}`;
-    lever.addApiKey(leverApiKey);
-    const packageSpecs = overrides.packages ?? [
-      { name: 'Basic', default: true },
-      { name: 'Executive Screening' },
-    ];
-    const team = certn.addTeam({
-      apiKey: certnApiKey,
-      packages: packageSpecs.map((p) => ({
-        name: p.name,
-        check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'],
-      })),
-    });
-    const response = await adminFetch('/admin/connections', {
-      method: 'POST',
-      body: {
-        name: `Customer ${counter}`,
-        lever: {
-          apiBaseUrl: lever.apiBaseUrl,
-          apiKey: leverApiKey,
-          signatureToken,
-          triggerStageName: 'Background Check',
-        },
-        vendor: {
-          type: 'certn',
-          apiBaseUrl: certn.apiBaseUrl,
-          apiKey: certnApiKey,
-          webhookSecret,
-          packages: team.packages.map((p, i) => ({
-            name: p.name,
-            packageId: p.id,
-            default: packageSpecs[i]?.default === true,
-          })),
-        },
-      },
-    });
-    if (response.status !== 201)
-      throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
-    const created = response.body as { id: string; webhookUrl: string; vendorCallbackUrl: string };
-    const webhook = lever.addWebhook({
-      event: 'candidateStageChange',
-      url: created.webhookUrl,
-      signatureToken,
-    });
-    certn.setWebhook(certnApiKey, { url: created.vendorCallbackUrl, secret: webhookSecret });
-    return {
-      ...created,
-      leverApiKey,
-      certnApiKey,
-      signatureToken,
-      webhookSecret,
-      webhookId: webhook.id,
-      packages: team.packages,
-    };
-  }
+    return `${prefix}-${taskQueue}-${counter}-${randomBytes(4).toString('hex')}`;
+  };
 
   async function adminFetch(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
     const res = await fetch(`${api.url}${path}`, {
@@ -159,18 +112,115 @@ export async function startStack(options: StackOptions = {}) {
     };
   }
 
+  /** Creates a connection through the admin API; throws unless it answers 201. */
+  async function adminCreate<
+    T = {
+      id: string;
+      webhookUrl: string;
+      vendorCallbackUrl: string;
+      partnerBaseUrl: string;
+      partnerSecret: string;
+    },
+  >(body: unknown): Promise<T> {
+    const response = await adminFetch('/admin/connections', { method: 'POST', body });
+    if (response.status !== 201) {
+      throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
+    }
+    return response.body as T;
+  }
+
+  /** A Lever account on the emulator: API key and signature token, with a webhook once the URL is known. */
+  function leverAccount() {
+    const apiKey = unique('lever-key');
+    lever.addApiKey(apiKey);
+    return { apiBaseUrl: lever.apiBaseUrl, apiKey, signatureToken: unique('sig') };
+  }
+
+  /** Creates a Lever → Certn connection through the admin API, wired to both emulators. */
+  async function createConnection(overrides: { packages?: { name: string; default?: boolean }[] } = {}) {
+    const account = leverAccount();
+    const certnApiKey = unique('certn-key');
+    const webhookSecret = unique('whsec');
+    const packageSpecs = overrides.packages ?? [
+      { name: 'Basic', default: true },
+      { name: 'Executive Screening' },
+    ];
+    const team = certn.addTeam({
+      apiKey: certnApiKey,
+      packages: packageSpecs.map((p) => ({
+        name: p.name,
+        check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'],
+      })),
+    });
+    const created = await adminCreate({
+      name: unique('Customer'),
+      lever: { ...account, triggerStageName: 'Background Check' },
+      vendor: {
+        type: 'certn',
+        apiBaseUrl: certn.apiBaseUrl,
+        apiKey: certnApiKey,
+        webhookSecret,
+        packages: team.packages.map((p, i) => ({
+          name: p.name,
+          packageId: p.id,
+          default: packageSpecs[i]?.default === true,
+        })),
+      },
+    });
+    const webhook = lever.addWebhook({
+      event: 'candidateStageChange',
+      url: created.webhookUrl,
+      signatureToken: account.signatureToken,
+    });
+    certn.setWebhook(certnApiKey, { url: created.vendorCallbackUrl, secret: webhookSecret });
+    return {
+      ...created,
+      leverApiKey: account.apiKey,
+      certnApiKey,
+      signatureToken: account.signatureToken,
+      webhookSecret,
+      webhookId: webhook.id,
+      packages: team.packages,
+    };
+  }
+
   async function stop() {
     worker.shutdown();
     await running;
     await workerConnection.close();
     await api.close();
     await clientConnection.close();
-    await lever.close();
-    await certn.close();
+    await Promise.all([
+      lever.close(),
+      certn.close(),
+      justifacts.close(),
+      victig.close(),
+      justworks.close(),
+      ashby.close(),
+      smtp.close(),
+    ]);
     await pool.end();
   }
 
-  return { lever, certn, api, temporal, pool, taskQueue, createConnection, adminFetch, stop };
+  return {
+    lever,
+    certn,
+    justifacts,
+    victig,
+    justworks,
+    ashby,
+    smtp,
+    api,
+    temporal,
+    pool,
+    taskQueue,
+    unique,
+    leverAccount,
+    adminCreate,
+    createConnection,
+    adminFetch,
+    stop,
+  };
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
