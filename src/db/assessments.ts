@@ -46,8 +46,42 @@ function toAssessment(row: unknown): Assessment {
 export class AssessmentRepository {
   constructor(private readonly pool: Pool) {}
 
-  async create(a: Assessment): Promise<void> {
-    await this.pool.query(
+  /**
+   * Runs `fn` holding a transaction lock on one candidate and package of a connection, so two concurrent starts
+   * cannot both see "nothing running". `fn` gets the workflow IDs of earlier assessments and an insert that
+   * commits with the transaction.
+   */
+  async withCandidateLock<T>(
+    key: { connectionId: string; candidateAshbyId: string; assessmentTypeId: string },
+    fn: (earlierWorkflowIds: string[], insert: (a: Assessment) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `${key.connectionId}/${key.candidateAshbyId}/${key.assessmentTypeId}`,
+      ]);
+      const earlier = await client.query<{ workflow_id: string }>(
+        `SELECT workflow_id FROM ashby_assessments
+         WHERE connection_id = $1 AND candidate_ashby_id = $2 AND assessment_type_id = $3`,
+        [key.connectionId, key.candidateAshbyId, key.assessmentTypeId],
+      );
+      const result = await fn(
+        earlier.rows.map((r) => r.workflow_id),
+        (a) => this.insert(a, client),
+      );
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async insert(a: Assessment, db: Pick<Pool, 'query'>): Promise<void> {
+    await db.query(
       `INSERT INTO ashby_assessments (id, connection_id, candidate_ashby_id, assessment_type_id, candidate, job, workflow_id)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [
@@ -60,10 +94,6 @@ export class AssessmentRepository {
         a.workflowId,
       ],
     );
-  }
-
-  async delete(id: string): Promise<void> {
-    await this.pool.query('DELETE FROM ashby_assessments WHERE id = $1', [id]);
   }
 
   async find(connectionId: string, id: string): Promise<Assessment | undefined> {

@@ -1,8 +1,9 @@
 import { certnAdapter } from './certn/adapter';
+import { justifactsAdapter } from './justifacts/adapter';
 import type { CheckVendorAdapter, IntegrationDefinition } from './types';
 
 /** Every vendor a check can be ordered from. */
-const checkAdapters: CheckVendorAdapter[] = [certnAdapter];
+const checkAdapters: CheckVendorAdapter[] = [certnAdapter, justifactsAdapter];
 
 /** Every integration a connection can be made for, by the `type` used in connection settings. */
 const integrations: IntegrationDefinition[] = [...checkAdapters];

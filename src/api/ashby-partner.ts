@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import express, { Router, type Response } from 'express';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { z } from 'zod';
+import type { AssessmentRepository } from '../db/assessments';
+import type { ConnectionRepository } from '../db/connections';
+import type { Connection } from '../domain/connection';
+import {
+  ashbyPartnerAuthorized,
+  assessmentCancelRequestSchema,
+  assessmentStartRequestSchema,
+} from '../integrations/ashby/client';
+import type { Logger } from '../logger';
+import { checkAdapterFor } from '../vendors';
+import type { CheckVendorAdapter } from '../vendors/types';
+import { cancelCheckSignal, checkWorkflowId } from '../workflows/definitions';
+import { startWorkflow, type StartOptions } from './check-starter';
+import { sendProblem } from './problem';
+
+export interface AshbyPartnerDeps {
+  connections: ConnectionRepository;
+  assessments: AssessmentRepository;
+  temporal: Client;
+  logger: Logger;
+  start: StartOptions;
+}
+
+/** Ashby shows `message` to its user; problem+json's `detail` says the same for everyone else. */
+function refuse(res: Response, status: number, message: string) {
+  sendProblem(res, status, message, { message });
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'the request is not valid';
+}
+
+/**
+ * The service as Ashby's assessment partner, one base URL per connection (docs/ashby-partner.md): Ashby lists
+ * the packages, starts an assessment (one background check) and may cancel it. Ashby authenticates with the
+ * connection's shared partner secret.
+ */
+export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
+  const router = Router();
+
+  /** Resolves the connection and checks Ashby's secret; an unknown connection looks like a wrong secret. */
+  async function authorize(
+    connectionId: string,
+    authorization: string | undefined,
+    res: Response,
+  ): Promise<{ connection: Connection; adapter: CheckVendorAdapter; settings: unknown } | undefined> {
+    const connection = await deps.connections.find(connectionId);
+    const adapter = connection && checkAdapterFor(connection.vendor);
+    if (
+      connection === undefined ||
+      adapter === undefined ||
+      connection.ats.kind !== 'ashby' ||
+      !ashbyPartnerAuthorized(authorization, connection.ats.secrets.partnerSecret)
+    ) {
+      res.set('WWW-Authenticate', 'Bearer');
+      refuse(res, 401, 'invalid partner secret');
+      return undefined;
+    }
+    return { connection, adapter, settings: adapter.settingsSchema.parse(connection.vendorSettings) };
+  }
+
+  async function isRunning(workflowId: string): Promise<boolean> {
+    try {
+      return (await deps.temporal.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  router.use('/ashby/:connectionId', express.json({ limit: '64kb', type: () => true }));
+
+  router.post('/ashby/:connectionId/assessment.list', async (req, res) => {
+    const auth = await authorize(req.params.connectionId, req.get('authorization'), res);
+    if (!auth) return;
+    res.json({
+      results: auth.adapter
+        .packages(auth.settings)
+        .map((p) => ({ assessment_type_id: p.id, name: p.name, description: p.description })),
+    });
+  });
+
+  router.post('/ashby/:connectionId/assessment.start', async (req, res) => {
+    const auth = await authorize(req.params.connectionId, req.get('authorization'), res);
+    if (!auth) return;
+    const parsed = assessmentStartRequestSchema.safeParse(req.body);
+    if (!parsed.success)
+      return refuse(res, 422, `The assessment request is not valid (${firstIssue(parsed.error)}).`);
+    const request = parsed.data;
+    const listing = auth.adapter.packages(auth.settings).find((p) => p.id === request.assessment_type_id);
+    if (listing === undefined) {
+      return refuse(
+        res,
+        422,
+        `Unknown assessment type "${request.assessment_type_id}" for this ${auth.adapter.displayName} account.`,
+      );
+    }
+    const email = request.candidate.email?.trim() || null;
+    if (email === null) {
+      return refuse(
+        res,
+        422,
+        'The candidate has no email address; add one in Ashby and start the assessment again.',
+      );
+    }
+
+    const key = {
+      connectionId: auth.connection.id,
+      candidateAshbyId: request.candidate.ashby_id,
+      assessmentTypeId: listing.id,
+    };
+    const outcome = await deps.assessments.withCandidateLock(key, async (earlier, insert) => {
+      for (const workflowId of earlier) {
+        if (await isRunning(workflowId)) return { kind: 'running' as const };
+      }
+      const id = `asm_${randomBytes(12).toString('hex')}`;
+      const workflowId = checkWorkflowId(auth.connection.id, id);
+      await insert({
+        ...key,
+        id,
+        workflowId,
+        candidate: {
+          firstName: request.candidate.first_name,
+          lastName: request.candidate.last_name,
+          email,
+          profileUrl: request.candidate.ashby_profile_url?.trim() || null,
+        },
+        jobName: request.job?.name ?? null,
+      });
+      await startWorkflow(deps.temporal, deps.start, auth.adapter, auth.connection, id);
+      return { kind: 'started' as const, id };
+    });
+    if (outcome.kind === 'running') {
+      return refuse(res, 409, `This candidate is already being assessed with "${listing.name}".`);
+    }
+    deps.logger.info({ connectionId: auth.connection.id, assessmentId: outcome.id }, 'assessment started');
+    res.json({ success: true, results: { assessment_id: outcome.id } });
+  });
+
+  router.post('/ashby/:connectionId/assessment.cancel', async (req, res) => {
+    const auth = await authorize(req.params.connectionId, req.get('authorization'), res);
+    if (!auth) return;
+    const parsed = assessmentCancelRequestSchema.safeParse(req.body);
+    if (!parsed.success)
+      return refuse(res, 422, `The cancel request is not valid (${firstIssue(parsed.error)}).`);
+    const assessment = await deps.assessments.find(auth.connection.id, parsed.data.assessment_id);
+    if (assessment === undefined) return refuse(res, 404, 'No such assessment.');
+    if (await isRunning(assessment.workflowId)) {
+      await deps.temporal.workflow.getHandle(assessment.workflowId).signal(cancelCheckSignal);
+    }
+    res.json({ success: true });
+  });
+
+  return router;
+}
