@@ -164,13 +164,14 @@ export function createCheckActivities({ pool, logger }: ActivityDeps) {
       return classified(async () => {
         const { adapter, connection, ats } = await load(ref);
         const name = adapter.displayName;
+        const detail = ref.detail.replace(/\.+$/, '');
         const text = {
-          refused: `${name} background check not ordered: ${ref.detail}`,
+          refused: `${name} background check not ordered: ${detail}.`,
           'vendor-ended':
-            `${name} background check ended without results (vendor status: ${ref.detail}). ` +
+            `${name} background check ended without results (vendor status: ${detail}). ` +
             `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
           failed:
-            `${name} background check failed: ${ref.detail}. ` +
+            `${name} background check failed: ${detail}. ` +
             `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
         }[ref.kind];
         await ats.addNote(`${text}\n${reference()}`);

@@ -47,54 +47,52 @@ function issues(error: z.ZodError) {
 type AtsResolution =
   { ok: true; ats: AtsConfig; partnerSecret?: string } | { ok: false; status: number; detail: string };
 
-/** Lever: resolves the trigger stage name to Lever's stage ID (webhooks carry IDs), when the integration needs one. */
+/**
+ * Lever: checks the API key against Lever (reading the pipeline stages) and resolves the trigger stage, given by
+ * name or ID, to the stage ID that webhooks carry — when the integration is started by a stage change.
+ */
 async function resolveLever(
   input: LeverConnectionInput,
   integration: IntegrationDefinition,
 ): Promise<AtsResolution> {
   const secrets = { apiKey: input.apiKey, signatureToken: input.signatureToken };
-  if (integration.leverTrigger !== 'stage-change') {
-    return { ok: true, ats: { kind: 'lever', settings: { apiBaseUrl: input.apiBaseUrl }, secrets } };
-  }
-  let triggerStageId = input.triggerStageId;
-  if (triggerStageId === undefined) {
-    if (input.triggerStageName === undefined) {
-      return {
-        ok: false,
-        status: 400,
-        detail: `${integration.displayName} needs lever.triggerStageName or lever.triggerStageId.`,
-      };
-    }
-    try {
-      const stages = await new LeverClient(input.apiBaseUrl, input.apiKey).listStages();
-      triggerStageId = stages.find((s) => s.text === input.triggerStageName)?.id;
-    } catch (err) {
-      if (err instanceof ExternalApiError && err.accessDenied) {
-        return {
-          ok: false,
-          status: 422,
-          detail: 'Lever refused the API key while reading the pipeline stages.',
-        };
-      }
-      return {
-        ok: false,
-        status: 502,
-        detail: 'Lever could not be asked for the pipeline stages; try again.',
-      };
-    }
-    if (triggerStageId === undefined) {
+  let stages: { id: string; text: string }[];
+  try {
+    stages = await new LeverClient(input.apiBaseUrl, input.apiKey).listStages();
+  } catch (err) {
+    if (err instanceof ExternalApiError && err.accessDenied) {
       return {
         ok: false,
         status: 422,
-        detail: `Lever has no pipeline stage named "${input.triggerStageName}".`,
+        detail: 'Lever refused the API key while reading the pipeline stages.',
       };
     }
+    return { ok: false, status: 502, detail: 'Lever could not be asked for the pipeline stages; try again.' };
+  }
+  if (integration.leverTrigger !== 'stage-change') {
+    return { ok: true, ats: { kind: 'lever', settings: { apiBaseUrl: input.apiBaseUrl }, secrets } };
+  }
+  const { triggerStageId, triggerStageName } = input;
+  if (triggerStageId === undefined && triggerStageName === undefined) {
+    return {
+      ok: false,
+      status: 400,
+      detail: `${integration.displayName} needs lever.triggerStageName or lever.triggerStageId.`,
+    };
+  }
+  const stage = stages.find((s) =>
+    triggerStageId !== undefined ? s.id === triggerStageId : s.text === triggerStageName,
+  );
+  if (stage === undefined) {
+    const wanted =
+      triggerStageId !== undefined ? `with ID "${triggerStageId}"` : `named "${triggerStageName}"`;
+    return { ok: false, status: 422, detail: `Lever has no pipeline stage ${wanted}.` };
   }
   return {
     ok: true,
     ats: {
       kind: 'lever',
-      settings: { apiBaseUrl: input.apiBaseUrl, triggerStageId, triggerStageName: input.triggerStageName },
+      settings: { apiBaseUrl: input.apiBaseUrl, triggerStageId: stage.id, triggerStageName: stage.text },
       secrets,
     },
   };
