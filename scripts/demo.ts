@@ -1,8 +1,8 @@
 /**
  * The main command: brings up the whole stack on this machine — Temporal dev server (with Web UI), PostgreSQL
- * migrations, the worker and the API as their own processes, and the sandbox emulators of Lever and Certn —
- * creates a demo connection, moves a demo candidate into the trigger stage and prints each status tag as it
- * appears on the candidate in the Lever emulator.
+ * migrations, the worker and the API as their own processes, and the sandbox emulators of Lever, Ashby, Certn,
+ * Justifacts, VICTIG and Justworks plus an SMTP catcher — then runs one demo candidate through each of the five
+ * integrations and prints what each wrote back.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,8 +11,13 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { migrate } from '../src/db/migrate';
+import { startAshbyEmulator } from '../src/sandbox/ashby-emulator';
 import { startCertnEmulator } from '../src/sandbox/certn-emulator';
+import { startJustifactsEmulator } from '../src/sandbox/justifacts-emulator';
+import { startJustworksEmulator } from '../src/sandbox/justworks-emulator';
 import { startLeverEmulator } from '../src/sandbox/lever-emulator';
+import { startSmtpCatcher } from '../src/sandbox/smtp-catcher';
+import { startVictigEmulator } from '../src/sandbox/victig-emulator';
 import { checkWorkflowId } from '../src/workflows/definitions';
 
 const { values: args } = parseArgs({
@@ -23,7 +28,12 @@ const { values: args } = parseArgs({
     'api-port': { type: 'string', default: process.env.API_PORT ?? '8080' },
     'lever-port': { type: 'string', default: process.env.LEVER_EMULATOR_PORT ?? '4010' },
     'certn-port': { type: 'string', default: process.env.CERTN_EMULATOR_PORT ?? '4020' },
-    'certn-step-ms': { type: 'string', default: '1500' },
+    'justifacts-port': { type: 'string', default: process.env.JUSTIFACTS_EMULATOR_PORT ?? '4030' },
+    'victig-port': { type: 'string', default: process.env.VICTIG_EMULATOR_PORT ?? '4040' },
+    'justworks-port': { type: 'string', default: process.env.JUSTWORKS_EMULATOR_PORT ?? '4050' },
+    'ashby-port': { type: 'string', default: process.env.ASHBY_EMULATOR_PORT ?? '4060' },
+    'smtp-port': { type: 'string', default: process.env.SMTP_CATCHER_PORT ?? '2525' },
+    'vendor-step-ms': { type: 'string', default: '1000' },
   },
 });
 
@@ -100,12 +110,23 @@ async function main(): Promise<void> {
   await migrate(databaseUrl);
   say(`- PostgreSQL migrated: ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
 
+  const step = Number(args['vendor-step-ms']);
   const lever = await startLeverEmulator({ port: Number(args['lever-port']) });
-  const certn = await startCertnEmulator({
-    port: Number(args['certn-port']),
-    autoAdvanceMs: Number(args['certn-step-ms']),
+  const certn = await startCertnEmulator({ port: Number(args['certn-port']), autoAdvanceMs: step });
+  const justifacts = await startJustifactsEmulator({
+    port: Number(args['justifacts-port']),
+    autoAdvanceMs: step,
   });
-  say(`- Lever emulator ${lever.apiBaseUrl}, Certn emulator ${certn.apiBaseUrl}`);
+  const victig = await startVictigEmulator({ port: Number(args['victig-port']), autoAdvanceMs: step });
+  const justworks = await startJustworksEmulator({ port: Number(args['justworks-port']) });
+  const ashby = await startAshbyEmulator({ port: Number(args['ashby-port']) });
+  const smtp = await startSmtpCatcher({ port: Number(args['smtp-port']) });
+  const closeEmulators = () =>
+    Promise.all([lever, certn, justifacts, victig, justworks, ashby, smtp].map((e) => e.close()));
+  say(
+    `- Emulators: Lever ${lever.apiBaseUrl}, Certn ${certn.url}, Justifacts ${justifacts.url}, VICTIG ${victig.url},`,
+  );
+  say(`  Justworks ${justworks.url}, Ashby ${ashby.url}, SMTP catcher ${smtp.host}:${smtp.port}`);
 
   const env = {
     DATABASE_URL: databaseUrl,
@@ -114,84 +135,300 @@ async function main(): Promise<void> {
     API_PORT: args['api-port'],
     PUBLIC_BASE_URL: apiUrl,
     VENDOR_POLL_INTERVAL_MS: '30000',
+    SMTP_URL: `smtp://${smtp.host}:${smtp.port}`,
   };
   startProcess('worker', tsx, ['src/worker.ts'], env);
   startProcess('api', tsx, ['src/main.ts'], env);
   await waitFor('API', async () => (await fetch(`${apiUrl}/healthz`)).ok);
   say(`- API ${apiUrl} (admin token in ADMIN_TOKEN${process.env.ADMIN_TOKEN ? '' : `: ${adminToken}`})`);
 
-  // The customer's side: a Lever account with a key and webhook, a Certn team with packages and a webhook.
-  const leverApiKey = `demo-lever-${randomBytes(6).toString('hex')}`;
-  const certnApiKey = `demo-certn-${randomBytes(6).toString('hex')}`;
-  const signatureToken = randomBytes(24).toString('hex');
-  const webhookSecret = randomBytes(24).toString('hex');
-  lever.addApiKey(leverApiKey);
-  const { packages } = certn.addTeam({ apiKey: certnApiKey });
-  const created = await fetch(`${apiUrl}/admin/connections`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      name: 'Demo customer',
-      lever: {
-        apiBaseUrl: lever.apiBaseUrl,
-        apiKey: leverApiKey,
-        signatureToken,
-        triggerStageName: 'Background Check',
-      },
+  const secret = (prefix: string) => `${prefix}-${randomBytes(12).toString('hex')}`;
+  async function createConnection(body: unknown): Promise<Record<string, string>> {
+    const res = await fetch(`${apiUrl}/admin/connections`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (res.status !== 201) throw new Error(`creating a demo connection failed: ${await res.text()}`);
+    return (await res.json()) as Record<string, string>;
+  }
+  /** One customer's Lever account: the emulator models one account, so each demo replaces the webhook. */
+  let webhookId: string | undefined;
+  function leverAccount(
+    event: 'candidateStageChange' | 'candidateHired',
+    url: string,
+    signatureToken: string,
+  ) {
+    if (webhookId) lever.removeWebhook(webhookId);
+    webhookId = lever.addWebhook({ event, url, signatureToken }).id;
+  }
+  const webUi = (workflowId: string) =>
+    `http://127.0.0.1:${args['ui-port']}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
+  const clock = () => new Date().toISOString().slice(11, 19);
+
+  /** Prints the opportunity's tags of one vendor each time they change, until `done` is among them. */
+  async function watchTags(
+    opportunityId: string,
+    isVendorTag: (t: string) => boolean,
+    done: (tags: string[]) => boolean,
+  ) {
+    let shown = '';
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const tags = lever.opportunity(opportunityId).tags.filter(isVendorTag);
+      if (tags.join('|') !== shown) {
+        shown = tags.join('|');
+        say(`    ${clock()}  tags: ${tags.join(', ') || '(none)'}`);
+      }
+      if (done(tags)) return;
+      await sleep(200);
+    }
+    throw new Error('the demo check did not finish in 2 minutes');
+  }
+  function printNotes(opportunityId: string) {
+    for (const note of lever.notes(opportunityId)) {
+      say(`    ${note.secret ? 'secret note' : 'note'}: ${note.value.split('\n').slice(0, 3).join(' | ')}`);
+    }
+  }
+  async function moveToTrigger(opportunityId: string, connectionId: string) {
+    const [delivery] = await lever.moveToStage(opportunityId, lever.stageIdByName('Background Check'));
+    say(
+      `    Lever webhook → HTTP ${delivery?.attempts.at(-1)?.status ?? 'none'}; Web UI ${webUi(checkWorkflowId(connectionId, opportunityId))}`,
+    );
+  }
+  const candidate = (name: string, email: string, tags: string[], postingId: string) =>
+    lever.createOpportunity({
+      name,
+      emails: [email],
+      tags,
+      postingId,
+      location: 'New York',
+      phones: [{ type: 'mobile', value: '+1 212 555 0100' }],
+      stageId: lever.stageIdByName('Phone screen'),
+    });
+
+  // 1. Lever → Certn: trigger stage by name, default package, CERTN tags and the PDF report link.
+  say('\n[1/5] Lever → Certn');
+  {
+    const apiKey = secret('lever');
+    const signatureToken = secret('sig');
+    const certnKey = secret('certn');
+    const webhookSecret = secret('whsec');
+    lever.addApiKey(apiKey);
+    const { packages } = certn.addTeam({ apiKey: certnKey });
+    const conn = await createConnection({
+      name: 'Demo: Lever → Certn',
+      lever: { apiBaseUrl: lever.apiBaseUrl, apiKey, signatureToken, triggerStageName: 'Background Check' },
       vendor: {
         type: 'certn',
         apiBaseUrl: certn.apiBaseUrl,
-        apiKey: certnApiKey,
+        apiKey: certnKey,
         webhookSecret,
         packages: packages.map((p, i) => ({ name: p.name, packageId: p.id, default: i === 0 })),
       },
-    }),
-  });
-  if (created.status !== 201) throw new Error(`creating the demo connection failed: ${await created.text()}`);
-  const connection = (await created.json()) as { id: string; webhookUrl: string; vendorCallbackUrl: string };
-  lever.addWebhook({ event: 'candidateStageChange', url: connection.webhookUrl, signatureToken });
-  certn.setWebhook(certnApiKey, { url: connection.vendorCallbackUrl, secret: webhookSecret });
-  say(`- Connection ${connection.id}: Lever webhook URL ${connection.webhookUrl}`);
-
-  const posting = lever.createPosting({
-    text: 'Backend Engineer',
-    categories: { department: 'Engineering' },
-  });
-  const candidate = lever.createOpportunity({
-    name: 'Demo Candidate',
-    emails: ['demo.candidate@example.com'],
-    tags: ['Referral'],
-    postingId: posting.id,
-    stageId: lever.stageIdByName('Phone screen'),
-  });
-  const workflowId = checkWorkflowId(connection.id, candidate.id);
-  say(`\nMoving the demo candidate (opportunity ${candidate.id}) into "Background Check"...`);
-  const [delivery] = await lever.moveToStage(candidate.id, lever.stageIdByName('Background Check'));
-  say(`  Lever webhook delivered: HTTP ${delivery?.attempts.at(-1)?.status ?? 'none'}`);
-  say(
-    `  Temporal Web UI: http://127.0.0.1:${args['ui-port']}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,
-  );
-
-  let shown: string[] = [];
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    const tags = lever.opportunity(candidate.id).tags.filter((t) => t.startsWith('CERTN - '));
-    if (tags.join('|') !== shown.join('|')) {
-      shown = tags;
-      say(`  ${new Date().toISOString().slice(11, 19)}  Lever tags: ${tags.join(', ')}`);
-    }
-    if (tags.includes('CERTN - Complete')) break;
-    await sleep(200);
+    });
+    leverAccount('candidateStageChange', conn.webhookUrl!, signatureToken);
+    certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl!, secret: webhookSecret });
+    const posting = lever.createPosting({
+      text: 'Backend Engineer',
+      categories: { department: 'Engineering' },
+    });
+    const opp = candidate('Casey Certn', 'casey.certn@example.com', ['Referral'], posting.id);
+    await moveToTrigger(opp.id, conn.id!);
+    await watchTags(
+      opp.id,
+      (t) => t.startsWith('CERTN - '),
+      (t) => t.includes('CERTN - Complete'),
+    );
+    say(`    report link on the profile: ${lever.opportunity(opp.id).links.at(-1) ?? '(none)'}`);
   }
-  const opportunity = lever.opportunity(candidate.id);
-  if (!opportunity.tags.includes('CERTN - Complete'))
-    throw new Error('the demo check did not complete in 2 minutes');
-  say(`  Report link on the profile: ${opportunity.links.at(-1) ?? '(none)'}`);
-  say(`  Secret notes: ${lever.notes(candidate.id).filter((n) => n.secret).length}`);
+
+  // 2. Lever → Justifacts: the package comes from the posting's package tag.
+  say('\n[2/5] Lever → Justifacts');
+  {
+    const apiKey = secret('lever');
+    const signatureToken = secret('sig');
+    const jfKey = secret('justifacts');
+    const callbackSecret = secret('cb');
+    lever.addApiKey(apiKey);
+    const conn = await createConnection({
+      name: 'Demo: Lever → Justifacts',
+      lever: { apiBaseUrl: lever.apiBaseUrl, apiKey, signatureToken, triggerStageName: 'Background Check' },
+      vendor: { type: 'justifacts', apiBaseUrl: justifacts.apiBaseUrl, apiKey: jfKey, callbackSecret },
+    });
+    justifacts.addAccount({ apiKey: jfKey, callbackUrl: conn.vendorCallbackUrl!, callbackSecret });
+    leverAccount('candidateStageChange', conn.webhookUrl!, signatureToken);
+    const posting = lever.createPosting({
+      text: 'Accountant',
+      tags: ['JUSTIFACTS BGC PKG: EmpCod[ID : 13558]'],
+    });
+    const opp = candidate('Jordan Justifacts', 'jordan.jf@example.com', [], posting.id);
+    await moveToTrigger(opp.id, conn.id!);
+    await watchTags(
+      opp.id,
+      (t) => t.startsWith('(Justifacts)'),
+      (t) => t.includes('(Justifacts)Complete'),
+    );
+    printNotes(opp.id);
+  }
+
+  // 3. Lever → VICTIG: trigger by stage ID, product override and sub-client by prefix and location.
+  say('\n[3/5] Lever → VICTIG');
+  {
+    const apiKey = secret('lever');
+    const signatureToken = secret('sig');
+    const accountId = secret('acct');
+    const victigKey = secret('victig');
+    const callbackSecret = secret('cb');
+    lever.addApiKey(apiKey);
+    victig.addAccount({ accountId, apiKey: victigKey });
+    const conn = await createConnection({
+      name: 'Demo: Lever → VICTIG',
+      lever: {
+        apiBaseUrl: lever.apiBaseUrl,
+        apiKey,
+        signatureToken,
+        triggerStageId: lever.stageIdByName('Background Check'),
+      },
+      vendor: {
+        type: 'victig',
+        apiBaseUrl: victig.apiBaseUrl,
+        accountId,
+        apiKey: victigKey,
+        callbackSecret,
+        defaultProduct: 'Criminal Package 1',
+        productTagPrefix: 'Product: ',
+        subClientMatch: 'city',
+        flagTagPrefix: 'Flag: ',
+        decisionTagPrefix: 'Decision: ',
+      },
+    });
+    victig.setCallback(accountId, { url: conn.vendorCallbackUrl!, secret: callbackSecret });
+    leverAccount('candidateStageChange', conn.webhookUrl!, signatureToken);
+    const posting = lever.createPosting({
+      text: 'Driver',
+      categories: { department: 'Logistics', location: 'New York' },
+    });
+    const opp = candidate(
+      'Val Victig',
+      'val.victig@example.com',
+      ['Product: Criminal Package 2'],
+      posting.id,
+    );
+    await moveToTrigger(opp.id, conn.id!);
+    await watchTags(
+      opp.id,
+      (t) =>
+        t.startsWith('Background Check Status: ') || t.startsWith('Flag: ') || t.startsWith('Decision: '),
+      (t) => t.includes('Background Check Status: Complete'),
+    );
+    printNotes(opp.id);
+  }
+
+  // 4. Lever → Justworks: a hire with a signed offer becomes a pending hire, and the admins get an e-mail.
+  say('\n[4/5] Lever → Justworks');
+  {
+    const apiKey = secret('lever');
+    const signatureToken = secret('sig');
+    const jwKey = secret('justworks');
+    lever.addApiKey(apiKey);
+    justworks.addCompany({ apiKey: jwKey, name: 'Demo Co' });
+    const conn = await createConnection({
+      name: 'Demo: Lever → Justworks',
+      lever: { apiBaseUrl: lever.apiBaseUrl, apiKey, signatureToken },
+      vendor: {
+        type: 'justworks',
+        apiBaseUrl: justworks.apiBaseUrl,
+        apiKey: jwKey,
+        companyName: 'Demo Co',
+        admins: [
+          { name: 'Pat Payroll', email: 'pat@demo-co.example', permissions: ['Manage employees'] },
+          { name: 'Robin Reader', email: 'robin@demo-co.example', permissions: [] },
+        ],
+      },
+    });
+    leverAccount('candidateHired', conn.webhookUrl!, signatureToken);
+    const posting = lever.createPosting({
+      text: 'Designer',
+      categories: { department: 'Product', location: 'Remote' },
+    });
+    const opp = candidate('Harper Hire', 'harper.hire@example.com', [], posting.id);
+    lever.setOffer(opp.id, {
+      status: 'signed',
+      fields: [
+        { text: 'Job title', identifier: 'job_title', value: 'Senior Designer' },
+        { text: 'Salary', identifier: 'salary_amount', value: 120000 },
+        { text: 'Currency', identifier: 'compensation_currency', value: 'USD' },
+        { text: 'Type of earnings', identifier: 'salary_interval', value: 'year (salary)' },
+        { text: 'Hiring manager', identifier: 'hiring_manager', value: 'Morgan Manager' },
+        { text: 'Start date', identifier: 'anticipated_start_date', value: Date.UTC(2027, 0, 11) },
+      ],
+    });
+    const [delivery] = await lever.hire(opp.id);
+    say(`    Lever candidateHired webhook → HTTP ${delivery?.attempts.at(-1)?.status ?? 'none'}`);
+    const mail = await smtp.waitFor((m) => m.subject === 'A candidate has been hired in Lever!', 60_000);
+    const [hire] = justworks.pendingHires(jwKey);
+    say(
+      `    pending hire in Justworks: ${hire ? `${hire.title}, ${hire.compensation.amount} ${hire.compensation.currency} ${hire.compensation.type_of_earnings}, starts ${hire.start_date}` : '(none)'}`,
+    );
+    say(`    e-mail "${mail.subject}" to ${mail.to.join(', ')}`);
+  }
+
+  // 5. Ashby → Justifacts: the service is Ashby's assessment partner.
+  say('\n[5/5] Ashby → Justifacts');
+  {
+    const ashbyKey = secret('ashby');
+    const jfKey = secret('justifacts');
+    const callbackSecret = secret('cb');
+    ashby.addOrganization({ apiKey: ashbyKey });
+    const conn = await createConnection({
+      name: 'Demo: Ashby → Justifacts',
+      ashby: { apiBaseUrl: ashby.apiBaseUrl, apiKey: ashbyKey },
+      vendor: {
+        type: 'justifacts',
+        apiBaseUrl: justifacts.apiBaseUrl,
+        apiKey: jfKey,
+        callbackSecret,
+        packages: [{ code: 'EmpCod', id: '13558', name: 'Employment Screening' }],
+      },
+    });
+    justifacts.addAccount({ apiKey: jfKey, callbackUrl: conn.vendorCallbackUrl!, callbackSecret });
+    ashby.registerPartner({
+      name: 'justifacts',
+      baseUrl: conn.partnerBaseUrl!,
+      secret: conn.partnerSecret!,
+      apiKey: ashbyKey,
+    });
+    say(`    partner base URL for Ashby: ${conn.partnerBaseUrl}`);
+    const started = await ashby.startAssessment('justifacts', {
+      assessmentTypeId: '13558',
+      candidate: { firstName: 'Avery', lastName: 'Ashby', email: 'avery.ashby@example.com' },
+      job: { name: 'Support Engineer' },
+    });
+    const assessmentId = started.assessmentId;
+    say(`    assessment.start → HTTP ${started.status}, assessment ${assessmentId ?? '(none)'}`);
+    if (!assessmentId) throw new Error('Ashby could not start the demo assessment');
+    let seen = 0;
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const updates = ashby.updates(assessmentId);
+      for (const update of updates.slice(seen)) {
+        const status = JSON.stringify(update.assessment_status?.value ?? null);
+        const url = update.assessment_profile_url?.value;
+        say(`    ${clock()}  assessment.update: ${status}${typeof url === 'string' ? ` (result ${url})` : ''}`);
+      }
+      seen = updates.length;
+      if (updates.some((u) => u.assessment_result !== undefined)) break;
+      await sleep(200);
+    }
+    if (!ashby.updates(assessmentId).some((u) => u.assessment_result !== undefined)) {
+      throw new Error('the Ashby assessment did not complete in 2 minutes');
+    }
+  }
 
   if (args.exit) {
     say('\nDemo complete; stopping the stack.');
-    await Promise.all([lever.close(), certn.close()]);
+    await closeEmulators();
     await stopAll();
     return;
   }
@@ -199,7 +436,7 @@ async function main(): Promise<void> {
     `\nThe stack keeps running: Web UI http://127.0.0.1:${args['ui-port']}, API ${apiUrl}. Ctrl-C stops it.`,
   );
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  await Promise.all([lever.close(), certn.close()]);
+  await closeEmulators();
   await stopAll();
 }
 

@@ -1,7 +1,8 @@
 import { createCheckActivities, type ActivityDeps } from './check-activities';
+import { createOnboardingActivities } from './onboarding-activities';
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createCheckActivities(deps) };
+  return { ...createCheckActivities(deps), ...createOnboardingActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -65,6 +65,9 @@ export function createApp({ config, pool, temporal, logger }: AppDeps): Express 
       publicBaseUrl: config.PUBLIC_BASE_URL,
     }),
   );
+  app.use(
+    ashbyPartnerRouter({ connections, assessments: new AssessmentRepository(pool), temporal, logger, start }),
+  );
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

@@ -1,12 +1,14 @@
 import { certnAdapter } from './certn/adapter';
+import { victigAdapter } from './victig/adapter';
 import { justifactsAdapter } from './justifacts/adapter';
+import { justworksIntegration } from './justworks/integration';
 import type { CheckVendorAdapter, IntegrationDefinition } from './types';
 
 /** Every vendor a check can be ordered from. */
-const checkAdapters: CheckVendorAdapter[] = [certnAdapter, justifactsAdapter];
+const checkAdapters: CheckVendorAdapter[] = [certnAdapter, justifactsAdapter, victigAdapter];
 
 /** Every integration a connection can be made for, by the `type` used in connection settings. */
-const integrations: IntegrationDefinition[] = [...checkAdapters];
+const integrations: IntegrationDefinition[] = [...checkAdapters, justworksIntegration];
 
 export function integrationFor(vendor: string): IntegrationDefinition | undefined {
   return integrations.find((i) => i.vendor === vendor);

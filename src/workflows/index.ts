@@ -1,1 +1,2 @@
 export { backgroundCheck } from './background-check';
+export { onboardHire } from './onboard-hire';

@@ -1,0 +1,167 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { FAILURE } from '../domain/failures';
+import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
+import { onboardingStateQuery, type OnboardHireInput, type OnboardingState } from './onboarding-definitions';
+
+/** After a refusal, the opportunity is read again after these waits (doubling), until the watch ends. */
+export const FIRST_RECHECK_MS = 15_000;
+export const MAX_RECHECK_MS = 6 * 60 * 60 * 1000;
+export const WATCH_DAYS = 14;
+const WATCH_MS = WATCH_DAYS * 24 * 60 * 60 * 1000;
+
+function failureType(err: unknown): string | undefined {
+  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
+    return err.cause.type ?? undefined;
+  return undefined;
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Lever refused our API key: nothing can be read or written there any more. */
+class LeverAccessDenied extends Error {}
+
+/**
+ * One Lever hire onboarded to Justworks (spec §5): read the hire in Lever and create a Justworks pending hire,
+ * then e-mail the Justworks admins with "Manage employees" a link to review it.
+ *
+ * A hire that cannot be sent (no signed offer, a type of earnings other than hourly or yearly, missing data)
+ * is refused with a secret note on the opportunity saying what to fix. Since a hire is onboarded once ever
+ * (the workflow ID rejects duplicates, so hiring the candidate again starts nothing), the workflow then keeps
+ * watching: it reads the opportunity again after 15 s, doubling up to every 6 hours, for 14 days, and creates
+ * the pending hire as soon as the recruiter has fixed the offer. A refusal with a new reason adds a new note;
+ * the same reason is noted once. Lever or Justworks denying access, or a permanent error, ends the workflow.
+ *
+ * Deterministic: every read and write happens in activities; only ids, reasons and the review link (no
+ * candidate data) pass through the workflow.
+ */
+export async function onboardHire(input: OnboardHireInput): Promise<OnboardingState> {
+  const retry = {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: input.maxAttempts ?? 20,
+  } as const;
+  // Lever and Justworks calls: short attempts, retried with backoff.
+  const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+  // One SMTP message per admin: a longer attempt that heartbeats after each admin.
+  const mailer = proxyActivities<Activities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry,
+  });
+  const ref = { connectionId: input.connectionId, opportunityId: input.opportunityId };
+  let state: OnboardingState = { status: 'running' };
+  const current = (): OnboardingState => state;
+  setHandler(onboardingStateQuery, current);
+
+  function settle(next: OnboardingState): OnboardingState {
+    state = next;
+    const status = next.status === 'created' ? 'Created' : next.status === 'refused' ? 'Refused' : 'Running';
+    upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: status }]);
+    return state;
+  }
+
+  /** Adds a secret note (once per text). Lever denying access stops everything; other failures are logged. */
+  async function note(text: string): Promise<void> {
+    try {
+      await acts.addOnboardingNote(ref, text);
+    } catch (err) {
+      if (failureType(err) === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
+      log.warn('could not add the onboarding note', { connectionId: ref.connectionId });
+    }
+  }
+
+  const deadline = new Date().getTime() + WATCH_MS;
+  let wait = FIRST_RECHECK_MS;
+  try {
+    let created: { pendingHireId: string; reviewUrl: string } | undefined;
+    while (created === undefined) {
+      let reason: string;
+      try {
+        const outcome = await acts.createPendingHire(ref);
+        if (outcome.kind === 'created') {
+          created = { pendingHireId: outcome.pendingHireId, reviewUrl: outcome.reviewUrl };
+          break;
+        }
+        reason = outcome.reason;
+        await note(
+          `Justworks: no pending hire was created for this hire. ${reason}\n` +
+            `Once this is fixed in Lever, the pending hire is created automatically (this opportunity is ` +
+            `checked again for ${WATCH_DAYS} days); there is no need to hire the candidate again.`,
+        );
+      } catch (err) {
+        const type = failureType(err);
+        if (type === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
+        const message = failureMessage(err);
+        if (type === FAILURE.VendorAccessDenied || type === FAILURE.Permanent) {
+          log.error('the pending hire cannot be created', {
+            connectionId: ref.connectionId,
+            failureType: type,
+          });
+          const cause =
+            type === FAILURE.VendorAccessDenied
+              ? 'Justworks refused the connection’s API key (the integration may have been disconnected)'
+              : message;
+          await note(
+            `Justworks: no pending hire was created for this hire: ${cause}. Add the new member in Justworks by hand.`,
+          );
+          return settle({ status: 'refused', reason: cause });
+        }
+        // Lever or Justworks unreachable even after the retries: keep watching, like a refusal.
+        reason = `Lever or Justworks could not be reached (${message}).`;
+        await note(
+          'Justworks: the pending hire could not be created yet because Lever or Justworks could not be ' +
+            `reached. The integration keeps trying for ${WATCH_DAYS} days.`,
+        );
+      }
+      settle({ status: 'refused', reason });
+      if (new Date().getTime() + wait > deadline) {
+        await note(
+          `Justworks: stopped waiting for this hire after ${WATCH_DAYS} days; no pending hire was created. ` +
+            `Last reason: ${reason} Add the new member in Justworks by hand.`,
+        );
+        return state;
+      }
+      await sleep(wait);
+      wait = Math.min(wait * 2, MAX_RECHECK_MS);
+    }
+
+    let notified = 0;
+    try {
+      notified = (await mailer.notifyAdmins(ref, created)).notified;
+    } catch (err) {
+      if (failureType(err) === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
+      log.error('the Justworks admins could not be e-mailed', { connectionId: ref.connectionId });
+      settle({ status: 'created', ...created, notified });
+      await note(
+        `Justworks: a pending hire was created, but the e-mail to the Justworks admins could not be sent ` +
+          `(${failureMessage(err)}). Ask an admin with "Manage employees" to review it: ${created.reviewUrl}`,
+      );
+      return state;
+    }
+    settle({ status: 'created', ...created, notified });
+    await note(
+      `Justworks: a pending hire was created for this hire and ${notified} Justworks admin(s) with ` +
+        `"Manage employees" were e-mailed a link to review it: ${created.reviewUrl}`,
+    );
+    return state;
+  } catch (err) {
+    if (!(err instanceof LeverAccessDenied)) throw err;
+    // We can no longer read or write this Lever account: record the end, touch nothing.
+    log.error('Lever denied access; the onboarding ends', { connectionId: ref.connectionId });
+    if (current().status === 'created') return current();
+    return settle({ status: 'refused', reason: `Lever denied access: ${err.message}` });
+  }
+}
