@@ -21,7 +21,8 @@ export interface SubjectRef {
   subjectId: string;
 }
 
-export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused'; note: string };
+/** A refusal's text stays in the activity (it may quote candidate data): the workflow only learns that it happened. */
+export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused' };
 
 export interface ActivityDeps {
   pool: Pool;
@@ -110,7 +111,13 @@ export function createCheckActivities({ pool, logger }: ActivityDeps) {
             idempotencyKey: `${workflowId}/${runId}`,
           }));
         } catch (err) {
-          if (err instanceof VendorRefusal) return { kind: 'refused', note: err.message };
+          if (err instanceof VendorRefusal) {
+            const detail = err.message.replace(/\.+$/, '');
+            await ats.addNote(
+              `${adapter.displayName} background check not ordered: ${detail}.\n${reference()}`,
+            );
+            return { kind: 'refused' };
+          }
           throw err;
         }
         await checks.recordOrder({

@@ -91,8 +91,8 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
     state.packageName = plan.packageName;
     const order = await acts.orderCheck({ ...ref, plan });
     if (order.kind === 'refused') {
-      await moveTo('Rejected', { reason: 'refused', detail: order.note });
-      await acts.addCheckNote({ ...ref, kind: 'refused', detail: order.note });
+      // The activity already put the vendor's explanation on the candidate.
+      await moveTo('Rejected', { reason: 'refused', detail: 'the vendor refused the order' });
       return state;
     }
     const { externalId } = order;

@@ -40,7 +40,8 @@ export default async function globalSetup(): Promise<void> {
   });
   const bundleDir = path.resolve(__dirname, '..', '..', '.data');
   mkdirSync(bundleDir, { recursive: true });
-  const bundlePath = path.join(bundleDir, 'test-workflow-bundle.js');
+  // One file per run: concurrent runs (e.g. while workflows are being edited) never swap each other's bundle.
+  const bundlePath = path.join(bundleDir, `test-workflow-bundle-${process.pid}.js`);
   writeFileSync(bundlePath, code);
   process.env.BGC_TEST_WORKFLOW_BUNDLE = bundlePath;
 }
