@@ -7,6 +7,7 @@ import { LeverClient, noteText } from '../integrations/lever/client';
 import { JustworksClient } from '../vendors/justworks/client';
 import { justworksIntegration, notifiedAdmins } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
+import { onboardingNoteText, type OnboardingNote } from '../vendors/justworks/notes';
 import { buildPendingHire } from '../vendors/justworks/pending-hire';
 import { hireWorkflowId } from '../workflows/onboarding-definitions';
 import type { ActivityDeps } from './check-activities';
@@ -110,7 +111,8 @@ export function createOnboardingActivities({ pool, logger, mail }: ActivityDeps)
     },
 
     /** A secret note on the opportunity; a note with the same text already there is not added again. */
-    async addOnboardingNote(ref: HireRef, text: string): Promise<{ added: boolean }> {
+    async addOnboardingNote(ref: HireRef, note: OnboardingNote): Promise<{ added: boolean }> {
+      const text = onboardingNoteText(note);
       return classified(async () => {
         const { lever } = await load(ref);
         const notes = await lever.listNotes(ref.opportunityId);

@@ -10,6 +10,7 @@ import {
 import type { Activities } from '../activities';
 import { FAILURE } from '../domain/failures';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
+import type { OnboardingNote } from '../vendors/justworks/notes';
 import { onboardingStateQuery, type OnboardHireInput, type OnboardingState } from './onboarding-definitions';
 
 /** After a refusal, the opportunity is read again after these waits (doubling), until the watch ends. */
@@ -74,9 +75,9 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
   }
 
   /** Adds a secret note (once per text). Lever denying access stops everything; other failures are logged. */
-  async function note(text: string): Promise<void> {
+  async function note(content: OnboardingNote): Promise<void> {
     try {
-      await acts.addOnboardingNote(ref, text);
+      await acts.addOnboardingNote(ref, content);
     } catch (err) {
       if (failureType(err) === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
       log.warn('could not add the onboarding note', { connectionId: ref.connectionId });
@@ -96,11 +97,7 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
           break;
         }
         reason = outcome.reason;
-        await note(
-          `Justworks: no pending hire was created for this hire. ${reason}\n` +
-            `Once this is fixed in Lever, the pending hire is created automatically (this opportunity is ` +
-            `checked again for ${WATCH_DAYS} days); there is no need to hire the candidate again.`,
-        );
+        await note({ kind: 'refused', reason, watchDays: WATCH_DAYS });
       } catch (err) {
         const type = failureType(err);
         if (type === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
@@ -110,28 +107,23 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
             connectionId: ref.connectionId,
             failureType: type,
           });
-          const cause =
-            type === FAILURE.VendorAccessDenied
-              ? 'Justworks refused the connection’s API key (the integration may have been disconnected)'
-              : message;
           await note(
-            `Justworks: no pending hire was created for this hire: ${cause}. Add the new member in Justworks by hand.`,
+            type === FAILURE.VendorAccessDenied
+              ? { kind: 'vendor-access-denied' }
+              : { kind: 'cannot-create', cause: message },
           );
-          return settle({ status: 'refused', reason: cause });
+          return settle({
+            status: 'refused',
+            reason: type === FAILURE.VendorAccessDenied ? 'vendor access denied' : message,
+          });
         }
-        // Lever or Justworks unreachable even after the retries: keep watching, like a refusal.
-        reason = `Lever or Justworks could not be reached (${message}).`;
-        await note(
-          'Justworks: the pending hire could not be created yet because Lever or Justworks could not be ' +
-            `reached. The integration keeps trying for ${WATCH_DAYS} days.`,
-        );
+        // The ATS or the vendor unreachable even after the retries: keep watching, like a refusal.
+        reason = `unreachable (${message}).`;
+        await note({ kind: 'unreachable', watchDays: WATCH_DAYS });
       }
       settle({ status: 'refused', reason });
       if (new Date().getTime() + wait > deadline) {
-        await note(
-          `Justworks: stopped waiting for this hire after ${WATCH_DAYS} days; no pending hire was created. ` +
-            `Last reason: ${reason} Add the new member in Justworks by hand.`,
-        );
+        await note({ kind: 'gave-up', reason, watchDays: WATCH_DAYS });
         return state;
       }
       await sleep(wait);
@@ -143,19 +135,13 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
       notified = (await mailer.notifyAdmins(ref, created)).notified;
     } catch (err) {
       if (failureType(err) === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
-      log.error('the Justworks admins could not be e-mailed', { connectionId: ref.connectionId });
+      log.error('the admins could not be e-mailed', { connectionId: ref.connectionId });
       settle({ status: 'created', ...created, notified });
-      await note(
-        `Justworks: a pending hire was created, but the e-mail to the Justworks admins could not be sent ` +
-          `(${failureMessage(err)}). Ask an admin with "Manage employees" to review it: ${created.reviewUrl}`,
-      );
+      await note({ kind: 'mail-failed', reviewUrl: created.reviewUrl, error: failureMessage(err) });
       return state;
     }
     settle({ status: 'created', ...created, notified });
-    await note(
-      `Justworks: a pending hire was created for this hire and ${notified} Justworks admin(s) with ` +
-        `"Manage employees" were e-mailed a link to review it: ${created.reviewUrl}`,
-    );
+    await note({ kind: 'created', reviewUrl: created.reviewUrl, notified });
     return state;
   } catch (err) {
     if (!(err instanceof LeverAccessDenied)) throw err;
