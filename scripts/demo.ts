@@ -415,7 +415,9 @@ async function main(): Promise<void> {
       for (const update of updates.slice(seen)) {
         const status = JSON.stringify(update.assessment_status?.value ?? null);
         const url = update.assessment_profile_url?.value;
-        say(`    ${clock()}  assessment.update: ${status}${typeof url === 'string' ? ` (result ${url})` : ''}`);
+        say(
+          `    ${clock()}  assessment.update: ${status}${typeof url === 'string' ? ` (result ${url})` : ''}`,
+        );
       }
       seen = updates.length;
       if (updates.some((u) => u.assessment_result !== undefined)) break;
