@@ -29,8 +29,13 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
         )
       ).rows[0]?.n,
     );
+  /** Waits until `tag` is the only CERTN tag (Lever has no atomic replace: the old tag goes right after). */
   const waitForTag = (opportunityId: string, tag: string) =>
-    eventually(() => (certnTags(opportunityId).includes(tag) ? true : undefined), 30_000, `tag ${tag}`);
+    eventually(
+      () => (certnTags(opportunityId).join('|') === tag ? true : undefined),
+      30_000,
+      `${tag} as the only CERTN tag`,
+    );
 
   const waitForStatus = (opportunityId: string, status: string) =>
     eventually(
