@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -43,6 +43,34 @@ const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5
 const temporalAddress = `127.0.0.1:${args['temporal-port']}`;
 const apiUrl = `http://127.0.0.1:${args['api-port']}`;
 const adminToken = process.env.ADMIN_TOKEN ?? `demo-${randomBytes(16).toString('hex')}`;
+const uiOrigins = [`http://127.0.0.1:${args['ui-port']}`, `http://localhost:${args['ui-port']}`];
+
+/**
+ * The keys Temporal payloads are encrypted with: PAYLOAD_KEYS/PAYLOAD_KEY_ID from the environment, else the demo's
+ * own, generated on the first run and kept in .data/demo-payload-keys so that the histories persisted in
+ * .data/temporal.db stay readable across demo runs.
+ */
+function demoPayloadKeys(): { PAYLOAD_KEYS: string; PAYLOAD_KEY_ID: string } {
+  if (process.env.PAYLOAD_KEYS) {
+    return { PAYLOAD_KEYS: process.env.PAYLOAD_KEYS, PAYLOAD_KEY_ID: process.env.PAYLOAD_KEY_ID ?? '' };
+  }
+  const file = path.join(root, '.data', 'demo-payload-keys');
+  if (!existsSync(file)) {
+    const id = `demo-${new Date().toISOString().slice(0, 10)}`;
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `PAYLOAD_KEYS=${id}:${randomBytes(32).toString('base64')}\nPAYLOAD_KEY_ID=${id}\n`, {
+      mode: 0o600,
+    });
+  }
+  const saved = Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('='))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return { PAYLOAD_KEYS: saved.PAYLOAD_KEYS ?? '', PAYLOAD_KEY_ID: saved.PAYLOAD_KEY_ID ?? '' };
+}
+
 const children: ChildProcess[] = [];
 const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 
@@ -103,6 +131,8 @@ async function main(): Promise<void> {
     startProcess('temporal', tsx, ['scripts/temporal-dev.ts'], {
       TEMPORAL_PORT: args['temporal-port'],
       TEMPORAL_UI_PORT: args['ui-port'],
+      // The Web UI decodes the encrypted payloads through the API (src/api/codec-router.ts).
+      TEMPORAL_UI_CODEC_ENDPOINT: `${apiUrl}/codec`,
     });
     await waitFor('Temporal dev server', temporalReachable);
     say(`- Temporal dev server on ${temporalAddress}, Web UI http://127.0.0.1:${args['ui-port']}`);
@@ -136,6 +166,10 @@ async function main(): Promise<void> {
     PUBLIC_BASE_URL: apiUrl,
     VENDOR_POLL_INTERVAL_MS: '30000',
     SMTP_URL: `smtp://${smtp.host}:${smtp.port}`,
+    ...demoPayloadKeys(),
+    // The dev server's Web UI cannot send a bearer token; the demo API listens on 127.0.0.1 only.
+    CODEC_ALLOW_ANONYMOUS: 'true',
+    CODEC_CORS_ORIGINS: uiOrigins.join(','),
   };
   startProcess('worker', tsx, ['src/worker.ts'], env);
   startProcess('api', tsx, ['src/main.ts'], env);

@@ -1,13 +1,16 @@
 /**
  * Starts the Temporal dev server: persisted SQLite store with fast pragmas, the project's search attributes and
  * the Web UI. Environment: TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233), TEMPORAL_DB_FILE (.data/temporal.db),
- * TEMPORAL_UI_CODEC_ENDPOINT (optional: lets the Web UI decode payloads through our codec endpoint).
+ * TEMPORAL_UI_CODEC_ENDPOINT (the Web UI decodes payloads through it; default: the API's `/codec` on
+ * 127.0.0.1:API_PORT, 8080 by default; set it empty to leave the UI without a codec endpoint).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH, searchAttributeArgs } from '../src/temporal/dev-server';
 
+const codecEndpoint =
+  process.env.TEMPORAL_UI_CODEC_ENDPOINT ?? `http://127.0.0.1:${process.env.API_PORT ?? '8080'}/codec`;
 const dbFile = process.env.TEMPORAL_DB_FILE ?? path.resolve(__dirname, '..', '.data', 'temporal.db');
 mkdirSync(path.dirname(dbFile), { recursive: true });
 const args = [
@@ -25,9 +28,7 @@ const args = [
   ...searchAttributeArgs(),
   '--log-level',
   'warn',
-  ...(process.env.TEMPORAL_UI_CODEC_ENDPOINT
-    ? ['--ui-codec-endpoint', process.env.TEMPORAL_UI_CODEC_ENDPOINT]
-    : []),
+  ...(codecEndpoint === '' ? [] : ['--ui-codec-endpoint', codecEndpoint]),
 ];
 const server = spawn(TEMPORAL_CLI_PATH, args, { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => server.kill(signal));

@@ -1,5 +1,98 @@
 import { z } from 'zod';
 
+/** Ids of the keys that encrypt connection secrets; stored next to each ciphertext, so not secret themselves. */
+const SECRET_KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const SECRET_KEY_ID_MESSAGE = 'a key id is 1-64 letters, digits, "_", "." or "-"';
+
+/**
+ * `id:base64(32 bytes)`, comma-separated: the AES-256 keys connection secrets are encrypted with at rest
+ * (src/db/secret-box.ts). Messages name the entry, never its key material.
+ */
+const secretKeysSchema = z.string().transform((text, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const [index, entry] of text.split(',').entries()) {
+    const item = entry.trim();
+    const colon = item.indexOf(':');
+    const id = colon < 0 ? '' : item.slice(0, colon);
+    const encoded = colon < 0 ? '' : item.slice(colon + 1);
+    const where = `entry ${index + 1}`;
+    if (colon < 0 || !SECRET_KEY_ID.test(id)) {
+      ctx.addIssue({ code: 'custom', message: `${where} is not id:base64 (${SECRET_KEY_ID_MESSAGE})` });
+      continue;
+    }
+    const key = Buffer.from(encoded, 'base64');
+    const canonical = key.toString('base64').replace(/=+$/, '') === encoded.replace(/=+$/, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || !canonical || key.length !== 32) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key "${id}" must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`,
+      });
+      continue;
+    }
+    if (keys.some((k) => k.id === id)) {
+      ctx.addIssue({ code: 'custom', message: `key id "${id}" is given twice` });
+      continue;
+    }
+    keys.push({ id, key });
+  }
+  return keys;
+});
+
+/** An unset variable and one set to the empty string (`${VAR:-}` in docker-compose.yml) mean the same. */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+/** Ids of the keys that encrypt Temporal payloads; written into each encrypted payload's metadata. */
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const PAYLOAD_KEY_ID_MESSAGE = 'a payload key id is 1-64 letters, digits, ".", "_" or "-"';
+
+/**
+ * PAYLOAD_KEYS: `id:base64key` entries, comma-separated; each key is 32 random bytes (AES-256-GCM, see
+ * src/temporal/codec.ts). Messages name the entry, never its key material.
+ */
+const payloadKeysSchema = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((text, ctx) => {
+      const keys: { id: string; key: Buffer }[] = [];
+      for (const [index, entry] of text.split(',').entries()) {
+        const item = entry.trim();
+        const colon = item.indexOf(':');
+        const id = colon < 0 ? '' : item.slice(0, colon);
+        const encoded = colon < 0 ? '' : item.slice(colon + 1);
+        if (colon < 0 || !PAYLOAD_KEY_ID.test(id)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${index + 1} is not id:base64key (${PAYLOAD_KEY_ID_MESSAGE})`,
+          });
+          continue;
+        }
+        const key = Buffer.from(encoded, 'base64');
+        const canonical = key.toString('base64').replace(/=+$/, '') === encoded.replace(/=+$/, '');
+        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || !canonical) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `key "${id}" is not base64 (e.g. openssl rand -base64 32)`,
+          });
+        } else if (key.length !== 32) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `key "${id}" is ${key.length} bytes; AES-256 needs exactly 32 (openssl rand -base64 32)`,
+          });
+        } else if (keys.some((k) => k.id === id)) {
+          ctx.addIssue({ code: 'custom', message: `key id "${id}" is given twice` });
+        } else {
+          keys.push({ id, key });
+        }
+      }
+      return keys;
+    })
+    .optional(),
+);
+
+/** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
+export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
+
 /** Settings shared by every process (API and worker), read from the environment and validated at start. */
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -16,6 +109,30 @@ export const baseConfigSchema = z.object({
     .default(60 * 60 * 1000),
   /** Attempts per call to an ATS or vendor before a check gives up on it (backoff up to 2 minutes apart). */
   ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().positive().default(20),
+  /**
+   * Timeout of one request to an ATS or vendor API (ms) when its client sets none. Inside an activity every
+   * request also ends before the attempt's start-to-close timeout (30 s), so a retry never overlaps it.
+   */
+  VENDOR_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(120_000).default(15_000),
+  /**
+   * Keys that encrypt connection secrets at rest: every key decrypts, SECRETS_KEY_ID encrypts. Required when
+   * NODE_ENV is production (checked by secretBoxFromConfig, src/db/secret-box.ts); elsewhere a fixed
+   * development key stands in.
+   */
+  SECRETS_KEYS: secretKeysSchema.optional(),
+  /** The id in SECRETS_KEYS that new and re-encrypted secrets use; may be omitted with a single key. */
+  SECRETS_KEY_ID: z.string().regex(SECRET_KEY_ID, SECRET_KEY_ID_MESSAGE).optional(),
+  /**
+   * Keys that encrypt every Temporal payload (workflow inputs, results, signals, failures): every key decrypts,
+   * PAYLOAD_KEY_ID encrypts. Required when NODE_ENV is production (checked by createDataConverter,
+   * src/temporal/data-converter.ts); elsewhere payloads stay plain without it.
+   */
+  PAYLOAD_KEYS: payloadKeysSchema,
+  /** The id in PAYLOAD_KEYS that new payloads are encrypted with; may be omitted with a single key. */
+  PAYLOAD_KEY_ID: z.preprocess(
+    unsetIfEmpty,
+    z.string().regex(PAYLOAD_KEY_ID, PAYLOAD_KEY_ID_MESSAGE).optional(),
+  ),
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */
@@ -32,6 +149,40 @@ export const apiConfigSchema = baseConfigSchema.extend({
     .int()
     .positive()
     .default(100 * 1024),
+  /**
+   * Pause between two passes of the inbox relay (ms), which starts the workflows of recorded deliveries that
+   * could not be started on arrival (Temporal unreachable).
+   */
+  INBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  /** Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI; default: ADMIN_TOKEN. */
+  CODEC_TOKEN: z.preprocess(
+    unsetIfEmpty,
+    z.string().min(16, 'CODEC_TOKEN must be at least 16 characters').optional(),
+  ),
+  /** Browser origins (the Temporal Web UI) allowed to call /codec, comma-separated. */
+  CODEC_CORS_ORIGINS: z
+    .string()
+    .transform((text, ctx) => {
+      const origins = text
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${origin}" is not an origin like http://localhost:8233`,
+          });
+        }
+      }
+      return origins;
+    })
+    .prefault('http://127.0.0.1:8233,http://localhost:8233'),
+  /**
+   * Lets /codec answer without a token: the local dev server's Web UI cannot send one (it passes only its own
+   * OIDC access token). Refused when NODE_ENV is production.
+   */
+  CODEC_ALLOW_ANONYMOUS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
 });
 
 /** The Temporal worker running workflows and activities. */
@@ -39,8 +190,24 @@ export const workerConfigSchema = baseConfigSchema.extend({
   /** SMTP server for notification e-mails (Justworks admins), e.g. smtp://user:pass@mail.example.com:587. */
   SMTP_URL: z.url().optional(),
   MAIL_FROM: z.string().min(3).default('bgc-bridge <no-reply@bgc-bridge.local>'),
-  /** Activities run at once by this worker. */
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().positive().default(100),
+  /**
+   * Activities run at once by this worker. Activities waiting for a Lever request slot hold theirs, up to about
+   * LEVER_RATE_PER_SECOND × LEVER_RATE_MAX_WAIT_MS of them per Lever API key (≈ 180 by default): the default
+   * leaves room for other connections' checks while one connection's bulk waits (see README, Lever rate limit).
+   */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
+  /**
+   * Lever requests per second per API key from this worker (Lever allows 10/s with bursts to 20 and answers 429
+   * beyond), the burst, and how long one call may wait for its turn before it fails (retryable) instead. See
+   * src/integrations/lever/rate-limiter.ts.
+   */
+  LEVER_RATE_PER_SECOND: z.coerce.number().positive().default(9),
+  LEVER_RATE_BURST: z.coerce.number().int().min(1).default(15),
+  LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;

@@ -1,23 +1,38 @@
 import { apiConfigSchema, loadConfig } from './config';
 import { createApp } from './api/app';
+import { createInboxRelay } from './api/inbox-relay';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { secretBoxFromConfig } from './db/secret-box';
 import { createLogger } from './logger';
 import { connectClient } from './temporal/connection';
+import { createDataConverter } from './temporal/data-converter';
 
 async function run(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
   const logger = createLogger(config.LOG_LEVEL, 'api');
+  const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
+  if (!dataConverter.payloadCodecs?.length)
+    logger.warn('PAYLOAD_KEYS is not set: Temporal payloads are not encrypted');
+  const secretBox = secretBoxFromConfig(config);
+  if (secretBox.development)
+    logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
   await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
-  const temporal = await connectClient(config);
-  const app = createApp({ config, pool, temporal, logger });
+  const temporal = await connectClient(config, dataConverter);
+  const app = createApp({ config, pool, temporal, logger, secretBox });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
+  // Starts the workflows of recorded deliveries that could not be started on arrival (Temporal unreachable).
+  const relay = createInboxRelay({ config, pool, temporal, logger, secretBox });
+  relay.start();
   const shutdown = () => {
     server.close(() => {
-      void Promise.all([pool.end(), temporal.connection.close()]).finally(() => process.exit(0));
+      void relay
+        .stop()
+        .then(() => Promise.all([pool.end(), temporal.connection.close()]))
+        .finally(() => process.exit(0));
     });
   };
   process.once('SIGINT', shutdown);

@@ -1,9 +1,11 @@
 import path from 'node:path';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from './activities';
+import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from './config';
+import type { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import type { Logger } from './logger';
-import { createDataConverter } from './temporal/data-converter';
 
 export interface CheckWorkerOptions {
   connection: NativeConnection;
@@ -11,8 +13,12 @@ export interface CheckWorkerOptions {
   taskQueue: string;
   pool: Pool;
   logger: Logger;
+  /** From createDataConverter (src/temporal/data-converter.ts): the one the service's clients use. */
+  dataConverter: DataConverter;
   mail?: ActivityDeps['mail'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** Limit of Lever calls per API key shared by all activities of this worker (default: the process-wide one). */
+  leverRateLimiter?: LeverRateLimiter;
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -28,8 +34,14 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: require.resolve(WORKFLOWS_PATH) }),
-    dataConverter: createDataConverter(),
-    activities: createActivities({ pool: options.pool, logger: options.logger, mail: options.mail }),
-    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions,
+    dataConverter: options.dataConverter,
+    activities: createActivities({
+      pool: options.pool,
+      logger: options.logger,
+      mail: options.mail,
+      leverRateLimiter: options.leverRateLimiter,
+    }),
+    maxConcurrentActivityTaskExecutions:
+      options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
   });
 }

@@ -2,12 +2,23 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, workerConfigSchema } from './config';
 import { createPool } from './db/pool';
 import { migrate } from './db/migrate';
+import { secretBoxFromConfig } from './db/secret-box';
+import { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import { createLogger } from './logger';
+import { createDataConverter } from './temporal/data-converter';
 import { createCheckWorker } from './worker-factory';
 
 async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
   const logger = createLogger(config.LOG_LEVEL, 'worker');
+  const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
+  if (!dataConverter.payloadCodecs?.length)
+    logger.warn('PAYLOAD_KEYS is not set: Temporal payloads are not encrypted');
+  // Activities decrypt connection secrets (their repositories read these same variables): check them now, so
+  // production without keys stops here instead of failing every activity.
+  const secretBox = secretBoxFromConfig(config);
+  if (secretBox.development)
+    logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
   await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -18,8 +29,14 @@ async function run(): Promise<void> {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       pool,
       logger,
+      dataConverter,
       mail: config.SMTP_URL ? { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM } : undefined,
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      leverRateLimiter: new LeverRateLimiter({
+        perSecond: config.LEVER_RATE_PER_SECOND,
+        burst: config.LEVER_RATE_BURST,
+        maxWaitMs: config.LEVER_RATE_MAX_WAIT_MS,
+      }),
     });
     logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
     await worker.run();

@@ -6,14 +6,16 @@ import type { AtsSide } from '../ats/types';
 import { AssessmentRepository } from '../db/assessments';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
+import type { SecretBox } from '../db/secret-box';
 import type { Connection } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
 import { AshbyClient } from '../integrations/ashby/client';
-import { LeverClient } from '../integrations/lever/client';
+import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { checkAdapterFor } from '../vendors';
 import { VendorRefusal, type OrderPlan, type StatusReason, type VendorProgress } from '../vendors/types';
 import { classified } from './errors';
+import { activityLeverClient } from './lever-client';
 
 /** The ATS object a check is about: a Lever opportunity or an Ashby assessment. */
 export interface SubjectRef {
@@ -29,6 +31,10 @@ export interface ActivityDeps {
   logger: Logger;
   /** Where notification e-mails go out; without it, e-mail notifications fail (and are retried). */
   mail?: { smtpUrl: string; from: string };
+  /** Per-API-key limit of Lever calls shared by every activity of the worker (the process-wide one if not given). */
+  leverRateLimiter?: LeverRateLimiter;
+  /** Encrypts connection secrets at rest; read from the environment when not given. */
+  secretBox?: SecretBox;
 }
 
 /** The workflow execution an activity runs for; notes and logs name it so retries can find their work. */
@@ -45,8 +51,8 @@ function reference(): string {
 }
 
 /** Activities of the background-check workflow: each one is one small, retry-safe side effect. */
-export function createCheckActivities({ pool, logger }: ActivityDeps) {
-  const connections = new ConnectionRepository(pool);
+export function createCheckActivities({ pool, logger, secretBox, leverRateLimiter }: ActivityDeps) {
+  const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
   const assessments = new AssessmentRepository(pool);
 
@@ -54,7 +60,11 @@ export function createCheckActivities({ pool, logger }: ActivityDeps) {
     switch (connection.ats.kind) {
       case 'lever':
         return new LeverSide(
-          new LeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey),
+          activityLeverClient(
+            connection.ats.settings.apiBaseUrl,
+            connection.ats.secrets.apiKey,
+            leverRateLimiter,
+          ),
           subjectId,
         );
       case 'ashby':

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionRepository } from '../db/connections';
 import { FAILURE } from '../domain/failures';
-import { LeverClient, noteText } from '../integrations/lever/client';
+import { noteText } from '../integrations/lever/client';
 import { JustworksClient } from '../vendors/justworks/client';
 import { justworksIntegration, notifiedAdmins } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
@@ -12,6 +12,7 @@ import { buildPendingHire } from '../vendors/justworks/pending-hire';
 import { hireWorkflowId } from '../workflows/onboarding-definitions';
 import type { ActivityDeps } from './check-activities';
 import { classified } from './errors';
+import { activityLeverClient } from './lever-client';
 
 /** The Lever hire an onboarding is about. No PII: activities read the candidate from Lever. */
 export interface HireRef {
@@ -51,8 +52,14 @@ const mailedHash = (key: string, address: string) =>
   createHash('sha256').update(`${key}\n${address.trim().toLowerCase()}`).digest('hex').slice(0, 32);
 
 /** Activities of the onboardHire workflow (Lever → Justworks): each one small and retry-safe. */
-export function createOnboardingActivities({ pool, logger, mail }: ActivityDeps) {
-  const connections = new ConnectionRepository(pool);
+export function createOnboardingActivities({
+  pool,
+  logger,
+  mail,
+  secretBox,
+  leverRateLimiter,
+}: ActivityDeps) {
+  const connections = new ConnectionRepository(pool, secretBox);
 
   /** A connection that is gone or not Lever → Justworks will not fix itself: fail for good, not retried. */
   const misconfigured = (message: string) =>
@@ -72,7 +79,11 @@ export function createOnboardingActivities({ pool, logger, mail }: ActivityDeps)
     return {
       connection,
       settings: settings.data,
-      lever: new LeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey),
+      lever: activityLeverClient(
+        connection.ats.settings.apiBaseUrl,
+        connection.ats.secrets.apiKey,
+        leverRateLimiter,
+      ),
       justworks: new JustworksClient(settings.data.apiBaseUrl, secrets.data.apiKey),
     };
   }

@@ -67,6 +67,14 @@ async function resolveLever(
         detail: 'Lever refused the API key while reading the pipeline stages.',
       };
     }
+    if (err instanceof ExternalApiError && err.permanent) {
+      // Lever answered, and will answer the same again: the given base URL or key is wrong (e.g. 404, 431).
+      return {
+        ok: false,
+        status: 422,
+        detail: `Lever refused to list the pipeline stages (HTTP ${err.status}); check lever.apiBaseUrl and lever.apiKey.`,
+      };
+    }
     return { ok: false, status: 502, detail: 'Lever could not be asked for the pipeline stages; try again.' };
   }
   if (integration.leverTrigger !== 'stage-change') {

@@ -6,11 +6,13 @@ import { AssessmentRepository } from '../db/assessments';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox } from '../db/inbox';
+import type { SecretBox } from '../db/secret-box';
 import type { Logger } from '../logger';
 import { adminRouter } from './admin';
 import { ashbyPartnerRouter } from './ashby-partner';
+import { codecRouter } from './codec-router';
 import { leverWebhookRouter } from './lever-webhooks';
-import { notFoundHandler, problemHandler } from './problem';
+import { answerParserErrorsWithProblems, notFoundHandler, problemHandler } from './problem';
 import { vendorCallbackRouter } from './vendor-callbacks';
 
 export interface AppDeps {
@@ -26,13 +28,16 @@ export interface AppDeps {
   pool: Pool;
   temporal: Client;
   logger: Logger;
+  /** Encrypts connection secrets at rest; read from the environment when not given. */
+  secretBox?: SecretBox;
 }
 
 /** The HTTP front: Lever webhooks, vendor callbacks and the admin API. */
-export function createApp({ config, pool, temporal, logger }: AppDeps): Express {
+export function createApp({ config, pool, temporal, logger, secretBox }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
-  const connections = new ConnectionRepository(pool);
+  answerParserErrorsWithProblems(app);
+  const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
   const start = {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -68,6 +73,7 @@ export function createApp({ config, pool, temporal, logger }: AppDeps): Express 
   app.use(
     ashbyPartnerRouter({ connections, assessments: new AssessmentRepository(pool), temporal, logger, start }),
   );
+  app.use('/codec', codecRouter({ config, temporal }));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

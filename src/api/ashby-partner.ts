@@ -151,7 +151,12 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
     const assessment = await deps.assessments.find(auth.connection.id, parsed.data.assessment_id);
     if (assessment === undefined) return refuse(res, 404, 'No such assessment.');
     if (await isRunning(assessment.workflowId)) {
-      await deps.temporal.workflow.getHandle(assessment.workflowId).signal(cancelCheckSignal);
+      try {
+        await deps.temporal.workflow.getHandle(assessment.workflowId).signal(cancelCheckSignal);
+      } catch (err) {
+        // The check ended between the two calls (e.g. an earlier cancel): there is nothing left to cancel.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
     }
     res.json({ success: true });
   });

@@ -2,25 +2,19 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { ConnectionRepository } from '../db/connections';
-import type { DeliveryOutcome, WebhookInbox } from '../db/inbox';
-import type { LeverSettings } from '../domain/connection';
-import {
-  hiredDataSchema,
-  isVerifyConnection,
-  leverWebhookSchema,
-  stageChangeDataSchema,
-  type LeverWebhook,
-} from '../domain/lever-webhook';
+import type { WebhookInbox } from '../db/inbox';
+import { leverWebhookSchema } from '../domain/lever-webhook';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
-import type { IntegrationDefinition } from '../vendors/types';
-import { startWorkflow, type StartOptions } from './check-starter';
+import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
+import { decideLeverDelivery, startRecordedDelivery } from './lever-delivery';
 import { sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
 
 const signedFieldsSchema = z.object({
   token: z.string().min(1).max(200),
-  triggeredAt: z.number().int().nonnegative(),
+  // At most the last instant a Date (and so the inbox's timestamptz) holds.
+  triggeredAt: z.number().int().nonnegative().max(8.64e15),
   signature: z.string().min(1).max(200),
 });
 
@@ -31,34 +25,15 @@ export interface LeverWebhookDeps {
   logger: Logger;
   start: StartOptions;
   bodyLimit: number;
-}
-
-type Decision =
-  | { kind: 'invalid'; detail: string }
-  | { kind: 'done'; outcome: DeliveryOutcome }
-  | { kind: 'start'; opportunityId: string };
-
-/** What a delivery means for this connection's integration: start its workflow, or nothing. */
-function decide(hook: LeverWebhook, integration: IntegrationDefinition, lever: LeverSettings): Decision {
-  if (isVerifyConnection(hook)) return { kind: 'done', outcome: 'verified' };
-  if (integration.leverTrigger === 'stage-change' && hook.event === 'candidateStageChange') {
-    const data = stageChangeDataSchema.safeParse(hook.data);
-    if (!data.success)
-      return { kind: 'invalid', detail: 'candidateStageChange data needs opportunityId and toStageId.' };
-    if (data.data.toStageId !== lever.triggerStageId) return { kind: 'done', outcome: 'ignored-stage' };
-    return { kind: 'start', opportunityId: data.data.opportunityId };
-  }
-  if (integration.leverTrigger === 'hired' && hook.event === 'candidateHired') {
-    const data = hiredDataSchema.safeParse(hook.data);
-    if (!data.success) return { kind: 'invalid', detail: 'candidateHired data needs opportunityId.' };
-    return { kind: 'start', opportunityId: data.data.opportunityId };
-  }
-  return { kind: 'done', outcome: 'ignored-event' };
+  /** Deadline of the start attempt made while Lever waits for the answer (ms); default 3 s. */
+  startTimeoutMs?: number;
 }
 
 /**
  * Lever webhooks: verify the signature, validate, record in the inbox (deduped on Lever's token), and start the
- * connection's workflow when the delivery is its trigger. Only a recorded delivery gets a 2xx.
+ * connection's workflow when the delivery is its trigger. Only a recorded delivery gets a 2xx. When Temporal is
+ * unreachable the delivery is still acknowledged (`202`, outcome `queued`): it is recorded, and the inbox relay
+ * starts its workflow once Temporal is back (src/api/inbox-relay.ts).
  */
 export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
   const router = Router();
@@ -86,7 +61,7 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
       }
       const hook = leverWebhookSchema.safeParse(body);
       if (!hook.success) return sendProblem(res, 400, 'The body is not a Lever webhook delivery.');
-      const decision = decide(hook.data, integration, lever.settings);
+      const decision = decideLeverDelivery(hook.data, integration, lever.settings);
       if (decision.kind === 'invalid') return sendProblem(res, 400, decision.detail);
 
       const { row, duplicate } = await deps.inbox.record({
@@ -105,36 +80,41 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
         return res.status(200).json({ accepted: true, outcome: decision.outcome });
       }
 
-      let started;
-      try {
-        started = await startWorkflow(
-          deps.temporal,
-          deps.start,
-          integration,
+      const result = await startRecordedDelivery(
+        {
+          inbox: deps.inbox,
+          temporal: deps.temporal,
+          start: deps.start,
+          startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          logger: deps.logger,
+        },
+        {
+          inboxId: row.id,
+          attempts: row.attempts,
           connection,
-          decision.opportunityId,
-        );
-      } catch (err) {
-        // The delivery is recorded but not processed: Lever's redelivery (same token) will start it.
-        deps.logger.error(
-          { err, connectionId: connection.id, inboxId: row.id },
-          'could not start the workflow',
-        );
-        return sendProblem(
-          res,
-          503,
-          'The workflow engine is unavailable; the delivery will be processed on retry.',
-        );
-      }
-      await deps.inbox.markProcessed(row.id, started.outcome, {
-        workflowId: started.workflowId,
-        runId: started.outcome === 'started' ? started.runId : undefined,
-      });
-      deps.logger.info(
-        { connectionId: connection.id, workflowId: started.workflowId, outcome: started.outcome },
-        'trigger handled',
+          integration,
+          opportunityId: decision.opportunityId,
+        },
       );
-      res.status(202).json({ accepted: true, ...started });
+      if (result.kind === 'started') return res.status(202).json({ accepted: true, ...result.start });
+      if (result.kind === 'unavailable') {
+        // Recorded, so nothing is lost: acknowledge it; the relay starts the workflow once Temporal is back.
+        deps.logger.warn(
+          { reason: result.reason, connectionId: connection.id, inboxId: row.id },
+          'Temporal unreachable: delivery queued for the inbox relay',
+        );
+        return res.status(202).json({ accepted: true, outcome: 'queued' });
+      }
+      // Temporal refused the start: the relay retries it with backoff, and so does Lever on this answer.
+      deps.logger.error(
+        { err: result.error, connectionId: connection.id, inboxId: row.id },
+        'could not start the workflow',
+      );
+      return sendProblem(
+        res,
+        503,
+        'The workflow could not be started; the delivery will be processed on retry.',
+      );
     },
   );
   return router;

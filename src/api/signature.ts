@@ -6,7 +6,13 @@ export function hmacSha256Hex(key: string, message: string | Buffer): string {
 
 /** Constant-time comparison of two hex signatures; false for any length or format mismatch. */
 export function hexSignatureMatches(expectedHex: string, givenHex: string | undefined | null): boolean {
-  if (typeof givenHex !== 'string' || !/^[0-9a-fA-F]+$/.test(givenHex)) return false;
+  // Same length in characters too: Buffer.from(hex) silently drops a trailing odd digit ("<right>0" decoded equal).
+  if (
+    typeof givenHex !== 'string' ||
+    givenHex.length !== expectedHex.length ||
+    !/^[0-9a-fA-F]+$/.test(givenHex)
+  )
+    return false;
   const expected = Buffer.from(expectedHex, 'hex');
   const given = Buffer.from(givenHex.toLowerCase(), 'hex');
   return expected.length === given.length && timingSafeEqual(expected, given);

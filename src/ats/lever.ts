@@ -60,28 +60,46 @@ export class LeverSide implements AtsSide {
     return tag;
   }
 
-  /** Result link (when the vendor's results are a report), result tags, and a secret note with both. */
+  /**
+   * Result link (when the vendor's results are a report), result tags, and a secret note with both. The note
+   * goes first: it carries the marker and the link, so a retried attempt (even one whose earlier write took
+   * effect but whose answer was lost) finds it and only completes what is missing: the same link, the tags.
+   */
   async publishResults(adapter: CheckVendorAdapter, update: Parameters<AtsSide['publishResults']>[1]) {
     const { results, marker } = update;
     const notes = await this.lever.listNotes(this.opportunityId);
-    if (notes.some((n) => noteText(n).includes(marker))) return;
-    if (results.url !== null && adapter.lever?.resultLink)
-      await this.lever.addLinks(this.opportunityId, [results.url]);
+    const written = notes.map(noteText).find((text) => text.includes(marker));
+    let url = results.url;
+    if (written === undefined) {
+      const lines = [
+        `${adapter.displayName} background check ${update.status === 'Complete' ? 'results' : `results so far (${update.status})`}:`,
+        ...(results.url === null ? [] : [results.url]),
+        ...results.lines,
+        marker,
+      ];
+      await this.lever.addSecretNote(this.opportunityId, lines.join('\n'));
+    } else {
+      // The link of the note already written: a new results call may have produced another (signed) URL.
+      url = written.split('\n').find((line) => /^https?:\/\/\S+$/.test(line.trim())) ?? null;
+    }
+    const link = url !== null && adapter.lever?.resultLink === true ? url.trim() : null;
+    if (link !== null && written === undefined && results.tags.length === 0) {
+      // The note was only written now, so no earlier attempt got as far as the link: no need to look first.
+      await this.lever.addLinks(this.opportunityId, [link]);
+      return;
+    }
+    if (link === null && results.tags.length === 0) return;
+    const opportunity = await this.lever.getOpportunity(this.opportunityId);
+    if (link !== null && !opportunity.links.includes(link))
+      await this.lever.addLinks(this.opportunityId, [link]);
     if (results.tags.length > 0) {
-      const opportunity = await this.lever.getOpportunity(this.opportunityId);
+      const missing = results.tags.filter((t) => !opportunity.tags.includes(t));
       const replaced = opportunity.tags.filter(
         (t) => !results.tags.includes(t) && results.tagPrefixes.some((prefix) => t.startsWith(prefix)),
       );
-      await this.lever.addTags(this.opportunityId, results.tags);
+      if (missing.length > 0) await this.lever.addTags(this.opportunityId, missing);
       if (replaced.length > 0) await this.lever.removeTags(this.opportunityId, replaced);
     }
-    const lines = [
-      `${adapter.displayName} background check ${update.status === 'Complete' ? 'results' : `results so far (${update.status})`}:`,
-      ...(results.url === null ? [] : [results.url]),
-      ...results.lines,
-      marker,
-    ];
-    await this.lever.addSecretNote(this.opportunityId, lines.join('\n'));
   }
 
   async addNote(text: string) {

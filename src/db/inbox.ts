@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { z } from 'zod';
 
 export type DeliveryOutcome =
   'received' | 'verified' | 'ignored-event' | 'ignored-stage' | 'started' | 'already-running';
@@ -8,26 +9,64 @@ export interface InboxRow {
   outcome: DeliveryOutcome;
   processedAt: Date | null;
   workflowId: string | null;
+  /** Failed start attempts so far. */
+  attempts: number;
 }
 
-/** The webhook inbox: every delivery is recorded before it is acknowledged, once per Lever token. */
+/** A recorded delivery whose workflow is still to be started, as the relay leases it. */
+export interface PendingDelivery {
+  id: string;
+  connectionId: string;
+  event: string;
+  data: unknown;
+  /** Failed start attempts so far. */
+  attempts: number;
+  receivedAt: Date;
+}
+
+/**
+ * How long a fresh delivery belongs to the request that recorded it (which tries to start its workflow at once);
+ * only after that may the relay take it, e.g. when the API process died between recording and starting.
+ */
+export const HANDLER_HOLD_MS = 30_000;
+
+const pendingRowSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  connection_id: z.string(),
+  event: z.string(),
+  data: z.unknown(),
+  attempts: z.number().int(),
+  received_at: z.date(),
+});
+
+/**
+ * The webhook inbox: every delivery is recorded before it is acknowledged, once per Lever token. A row stays
+ * unprocessed (`processed_at IS NULL`) until what it asked for is done; the relay finishes those the request
+ * could not (see src/api/inbox-relay.ts).
+ */
 export class WebhookInbox {
   constructor(private readonly pool: Pool) {}
 
-  /** Records a delivery; `duplicate` is true when the same token was recorded before (a redelivery). */
-  async record(delivery: {
-    connectionId: string;
-    source: string;
-    token: string;
-    event: string;
-    triggeredAt: Date;
-    data: unknown;
-  }): Promise<{ row: InboxRow; duplicate: boolean }> {
+  /**
+   * Records a delivery; `duplicate` is true when the same token was recorded before (a redelivery). A new row is
+   * held for the recording request for `holdMs` before the relay may take it.
+   */
+  async record(
+    delivery: {
+      connectionId: string;
+      source: string;
+      token: string;
+      event: string;
+      triggeredAt: Date;
+      data: unknown;
+    },
+    holdMs = HANDLER_HOLD_MS,
+  ): Promise<{ row: InboxRow; duplicate: boolean }> {
     const inserted = await this.pool.query<Record<string, unknown>>(
-      `INSERT INTO webhook_inbox (connection_id, source, token, event, triggered_at, data)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO webhook_inbox (connection_id, source, token, event, triggered_at, data, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond')
        ON CONFLICT (connection_id, source, token) DO NOTHING
-       RETURNING id, outcome, processed_at, workflow_id`,
+       RETURNING id, outcome, processed_at, workflow_id, attempts`,
       [
         delivery.connectionId,
         delivery.source,
@@ -35,25 +74,89 @@ export class WebhookInbox {
         delivery.event,
         delivery.triggeredAt,
         JSON.stringify(delivery.data ?? null),
+        holdMs,
       ],
     );
     if (inserted.rowCount === 1) return { row: toRow(inserted.rows[0]), duplicate: false };
     const existing = await this.pool.query<Record<string, unknown>>(
-      `SELECT id, outcome, processed_at, workflow_id FROM webhook_inbox
+      `SELECT id, outcome, processed_at, workflow_id, attempts FROM webhook_inbox
        WHERE connection_id = $1 AND source = $2 AND token = $3`,
       [delivery.connectionId, delivery.source, delivery.token],
     );
     return { row: toRow(existing.rows[0]), duplicate: true };
   }
 
+  /** Marks a delivery done. The first to finish a row wins (the request and the relay may race on it). */
   async markProcessed(
     id: string,
     outcome: DeliveryOutcome,
     workflow?: { workflowId: string; runId?: string },
-  ) {
+  ): Promise<void> {
     await this.pool.query(
-      `UPDATE webhook_inbox SET outcome = $2, workflow_id = $3, run_id = $4, processed_at = now() WHERE id = $1`,
+      `UPDATE webhook_inbox SET outcome = $2, workflow_id = $3, run_id = $4, processed_at = now(),
+         last_attempt_at = now()
+       WHERE id = $1 AND processed_at IS NULL`,
       [id, outcome, workflow?.workflowId ?? null, workflow?.runId ?? null],
+    );
+  }
+
+  /** A start attempt failed: counts it, keeps the error and makes the row due again in `retryInMs`. */
+  async recordFailure(id: string, error: string, retryInMs: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE webhook_inbox SET attempts = attempts + 1, last_error = $2, last_attempt_at = now(),
+         next_attempt_at = now() + $3 * interval '1 millisecond'
+       WHERE id = $1 AND processed_at IS NULL`,
+      [id, error.slice(0, 2000), Math.max(0, Math.round(retryInMs))],
+    );
+  }
+
+  /**
+   * Leases up to `limit` due unprocessed deliveries of `source`, oldest first: they are not due again for
+   * `leaseMs`, so nobody else takes them meanwhile. `FOR UPDATE SKIP LOCKED` lets several relays claim at once
+   * without waiting for or double-claiming each other's rows. `connectionIds` narrows it to some connections
+   * (test stacks sharing one database).
+   */
+  async claimDue(options: {
+    source: string;
+    limit: number;
+    leaseMs: number;
+    connectionIds?: readonly string[];
+  }): Promise<PendingDelivery[]> {
+    const claimed = await this.pool.query<Record<string, unknown>>(
+      `UPDATE webhook_inbox AS i SET next_attempt_at = now() + $3 * interval '1 millisecond'
+       FROM (
+         SELECT id FROM webhook_inbox
+         WHERE processed_at IS NULL AND source = $1 AND next_attempt_at <= now()
+           AND ($4::text[] IS NULL OR connection_id = ANY($4::text[]))
+         ORDER BY received_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED
+       ) AS due
+       WHERE i.id = due.id
+       RETURNING i.id, i.connection_id, i.event, i.data, i.attempts, i.received_at`,
+      [options.source, options.limit, options.leaseMs, options.connectionIds ?? null],
+    );
+    return claimed.rows
+      .map((row) => {
+        const r = pendingRowSchema.parse(row);
+        return {
+          id: r.id,
+          connectionId: r.connection_id,
+          event: r.event,
+          data: r.data,
+          attempts: r.attempts,
+          receivedAt: r.received_at,
+        };
+      })
+      .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || Number(a.id) - Number(b.id));
+  }
+
+  /** Gives back leased deliveries that were not attempted: due again at once. */
+  async release(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.pool.query(
+      `UPDATE webhook_inbox SET next_attempt_at = now() WHERE id = ANY($1::bigint[]) AND processed_at IS NULL`,
+      [ids],
     );
   }
 }
@@ -65,5 +168,6 @@ function toRow(row: Record<string, unknown> | undefined): InboxRow {
     outcome: row.outcome as DeliveryOutcome,
     processedAt: (row.processed_at as Date | null) ?? null,
     workflowId: (row.workflow_id as string | null) ?? null,
+    attempts: Number(row.attempts ?? 0),
   };
 }

@@ -1,3 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { baseConfigSchema } from '../config';
+
 /** A non-2xx answer (or no answer) from an external API, classified for retry decisions. */
 export class ExternalApiError extends Error {
   override readonly name = 'ExternalApiError';
@@ -36,13 +39,132 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Sends a JSON request and returns the parsed body; throws ExternalApiError on any failure. */
-export async function requestJson(
-  service: string,
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: unknown; timeoutMs?: number },
-): Promise<unknown> {
+/** Timeout of one request when neither the caller nor `VENDOR_REQUEST_TIMEOUT_MS` says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** `VENDOR_REQUEST_TIMEOUT_MS` (validated at start with the rest of the configuration, src/config.ts). */
+function configuredTimeoutMs(): number {
+  const parsed = baseConfigSchema.shape.VENDOR_REQUEST_TIMEOUT_MS.safeParse(
+    process.env.VENDOR_REQUEST_TIMEOUT_MS,
+  );
+  return parsed.success ? parsed.data : DEFAULT_REQUEST_TIMEOUT_MS;
+}
+
+/** What the surrounding unit of work (an activity attempt) allows its requests: an end time and a cancel signal. */
+export interface RequestBudget {
+  /** Epoch ms by which every request must be over (answered or abandoned). */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+const budgets = new AsyncLocalStorage<RequestBudget>();
+
+/**
+ * Runs `fn` with a request budget: every `requestJson` inside gives up by `deadline` (and on `signal`), so an
+ * activity attempt ends by itself before Temporal's start-to-close timeout would start a second attempt while
+ * this one still runs.
+ */
+export function withRequestBudget<T>(budget: RequestBudget, fn: () => Promise<T>): Promise<T> {
+  return budgets.run(budget, fn);
+}
+
+export interface RequestInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  timeoutMs?: number;
+  /** Tries in all when a failure is safe and quick to repeat here (see `repeatable`); 1 turns that off. */
+  tries?: number;
+  /** Called before every try, the first included (e.g. to take a rate-limit token). */
+  beforeTry?: () => Promise<void>;
+  /** Called with every failure, including the ones retried here (e.g. to slow a rate limiter down). */
+  onFailure?: (err: ExternalApiError) => void;
+}
+
+/** Tries per request by default: the first and two quick retries of a failure that is safe to repeat. */
+export const DEFAULT_REQUEST_TRIES = 3;
+
+/** Backoff between quick retries: 250 ms, then 750 ms (×3), each with up to 50% jitter. */
+const QUICK_RETRY_BASE_MS = 250;
+
+/**
+ * Longest wait (Retry-After included) for a quick retry inside one request. A longer wait is left to the
+ * activity's retry policy, which waits on a durable timer instead of holding a worker slot.
+ */
+export const MAX_QUICK_RETRY_WAIT_MS = 5_000;
+
+/**
+ * Whether a failed request may be sent again at once, inside the same activity attempt: a 429 (the server did
+ * not process it), or a read (GET/HEAD) that got no answer, a 408 or a 5xx. A write that got no answer or a 5xx
+ * may have taken effect; it is left to the activity retry, whose code finds what was already written (and whose
+ * vendor orders carry the idempotency key).
+ */
+export function repeatable(method: string, err: ExternalApiError): boolean {
+  if (err.status === 429) return true;
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return err.status === null || err.status === 408 || err.status >= 500;
+}
+
+/** Waits `ms`; false when `signal` aborted first (or already had). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve(false);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Sends a JSON request and returns the parsed body; throws ExternalApiError on any failure. A failure without an
+ * answer (refused or reset connection, timeout, body cut off) has status null: retryable. A failure that is safe
+ * to repeat (`repeatable`) is tried again after a short backoff, or after its Retry-After when that is short,
+ * as long as the request budget leaves time; every other failure goes to the caller (the activity retry).
+ */
+export async function requestJson(service: string, url: string, init: RequestInit = {}): Promise<unknown> {
+  const method = init.method ?? 'GET';
+  const tries = Math.max(1, init.tries ?? DEFAULT_REQUEST_TRIES);
+  const budget = budgets.getStore();
+  for (let tryNumber = 1; ; tryNumber += 1) {
+    await init.beforeTry?.();
+    try {
+      return await requestOnce(service, url, init);
+    } catch (err) {
+      if (!(err instanceof ExternalApiError)) throw err;
+      init.onFailure?.(err);
+      if (tryNumber >= tries || !repeatable(method, err)) throw err;
+      const backoff = QUICK_RETRY_BASE_MS * 3 ** (tryNumber - 1) * (1 + Math.random() / 2);
+      const wait = err.retryAfterMs ?? backoff;
+      if (wait > MAX_QUICK_RETRY_WAIT_MS) throw err;
+      // The retry must still have time for an answer before the attempt's deadline.
+      if (budget?.deadline !== undefined && Date.now() + wait + 1_000 > budget.deadline) throw err;
+      if (!(await pause(wait, budget?.signal))) throw err; // the activity was cancelled
+    }
+  }
+}
+
+async function requestOnce(service: string, url: string, init: RequestInit): Promise<unknown> {
+  const budget = budgets.getStore();
+  let timeoutMs = init.timeoutMs ?? configuredTimeoutMs();
+  if (budget?.deadline !== undefined) {
+    const left = budget.deadline - Date.now();
+    if (left <= 0) {
+      throw new ExternalApiError(service, null, `${service} was not called: this attempt ran out of time`);
+    }
+    timeoutMs = Math.min(timeoutMs, left);
+  }
+  const timeout = AbortSignal.timeout(timeoutMs);
   let response: Response;
+  let text: string;
   try {
     response = await fetch(url, {
       method: init.method ?? 'GET',
@@ -52,12 +174,16 @@ export async function requestJson(
         ...init.headers,
       },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: AbortSignal.timeout(init.timeoutMs ?? 15_000),
+      signal: budget?.signal === undefined ? timeout : AbortSignal.any([timeout, budget.signal]),
     });
+    // Inside the try: a connection reset or the timeout while the body arrives is "no answer" too.
+    text = await response.text();
   } catch (err) {
-    throw new ExternalApiError(service, null, `${service} could not be reached: ${(err as Error).message}`);
+    const reason = timeout.aborted
+      ? `did not answer within ${timeoutMs} ms`
+      : `could not be reached: ${networkErrorText(err)}`;
+    throw new ExternalApiError(service, null, `${service} ${reason}`);
   }
-  const text = await response.text();
   if (!response.ok) {
     throw new ExternalApiError(
       service,
@@ -72,6 +198,17 @@ export async function requestJson(
   } catch {
     throw new ExternalApiError(service, response.status, `${service} answered with a body that is not JSON`);
   }
+}
+
+/** fetch's "fetch failed" plus the code of its cause (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET…). */
+function networkErrorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause: unknown = err.cause;
+  const code =
+    typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string'
+      ? cause.code
+      : undefined;
+  return code === undefined ? err.message : `${err.message} (${code})`;
 }
 
 /** The message part of an error body, without echoing anything else the body may hold. */

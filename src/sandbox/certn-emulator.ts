@@ -3,6 +3,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { FaultyEmulator, faultRoutes } from './faults';
 import { listen } from './http-server';
 
 /**
@@ -130,7 +131,8 @@ export interface CertnDelivery {
   body: string;
   signature: string | null;
   attempts: CertnDeliveryAttempt[];
-  status: 'pending' | 'retrying' | 'delivered' | 'failed';
+  /** `dropped`: fault injection decided the webhook is never sent (no attempt, no retry). */
+  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 export interface CertnReportFileRecord {
@@ -340,7 +342,8 @@ function buildPdf(lines: string[]): Buffer {
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-export class CertnEmulator {
+/** Faults (`FaultyEmulator`): a dropped webhook is never sent nor retried; only polling sees that change. */
+export class CertnEmulator extends FaultyEmulator {
   readonly autoAdvanceMs: number | null;
   readonly webhookRetryDelaysMs: number[];
   /** Absolute base URL used in signed pdf_url links; falls back to the request's Host header when null. */
@@ -360,6 +363,7 @@ export class CertnEmulator {
   readonly #signingSecret = randomUUID();
 
   constructor(opts: CertnEmulatorOptions = {}) {
+    super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   }
@@ -491,6 +495,7 @@ export class CertnEmulator {
     for (const t of this.#retryTimers) clearTimeout(t);
     this.#retryTimers.clear();
     this.#shutdown.abort();
+    this.faultInjector.stop();
   }
 
   // ----- public API operations (team-scoped; used by the HTTP routes)
@@ -790,6 +795,12 @@ export class CertnEmulator {
         status: 'pending',
       };
       this.#deliveries.set(delivery.id, delivery);
+      const fault = this.faultInjector.callback();
+      if (fault.drop) {
+        delivery.status = 'dropped';
+        continue;
+      }
+      await this.faultInjector.sleep(fault.delayMs);
       await this.#deliverWithRetries(delivery, 0);
     }
   }
@@ -878,6 +889,13 @@ function param(req: Request, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
+const FAULT_DETAILS: Record<number, string> = {
+  429: 'Request was throttled.',
+  500: 'A server error occurred.',
+  502: 'Bad gateway.',
+  503: 'Service temporarily unavailable, try again later.',
+};
+
 export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -895,6 +913,9 @@ export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express
     }
     next();
   });
+  api.use(
+    emulator.faultInjector.middleware((status) => ({ detail: FAULT_DETAILS[status] ?? 'Server error.' })),
+  );
   const teamKey = (req: Request): string => apiKeyOf(req) ?? '';
 
   api.get('/packages/', (req, res) => {
@@ -977,6 +998,7 @@ export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express
   sandbox.post('/deliveries/:id/redeliver', async (req, res) => {
     res.json(await emulator.redeliver(param(req, 'id')));
   });
+  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

@@ -3,6 +3,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { FaultyEmulator, faultRoutes } from './faults';
 import { listen } from './http-server';
 
 /**
@@ -112,7 +113,8 @@ export interface JustifactsDelivery {
   /** The X-Justifacts-Signature header value: `sha256=<hex>`. */
   signature: string;
   attempts: JustifactsDeliveryAttempt[];
-  status: 'pending' | 'retrying' | 'delivered' | 'failed';
+  /** `dropped`: fault injection decided the callback is never sent (no attempt, no retry). */
+  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 /** An error answered as `{ error: { code, message } }` with its HTTP status. */
@@ -239,7 +241,8 @@ function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-export class JustifactsEmulator {
+/** Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change. */
+export class JustifactsEmulator extends FaultyEmulator {
   readonly autoAdvanceMs: number | null;
   readonly webhookRetryDelaysMs: number[];
   /** Absolute base URL used in result URLs; falls back to the request's Host header when null. */
@@ -258,6 +261,7 @@ export class JustifactsEmulator {
   readonly #signingSecret = randomUUID();
 
   constructor(opts: JustifactsEmulatorOptions = {}) {
+    super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   }
@@ -385,6 +389,7 @@ export class JustifactsEmulator {
     for (const t of this.#retryTimers) clearTimeout(t);
     this.#retryTimers.clear();
     this.#shutdown.abort();
+    this.faultInjector.stop();
   }
 
   // ----- public API operations (account-scoped; used by the HTTP routes)
@@ -605,6 +610,12 @@ export class JustifactsEmulator {
       status: 'pending',
     };
     this.#deliveries.set(delivery.id, delivery);
+    const fault = this.faultInjector.callback();
+    if (fault.drop) {
+      delivery.status = 'dropped';
+      return;
+    }
+    await this.faultInjector.sleep(fault.delayMs);
     await this.#deliverWithRetries(delivery, 0);
   }
 
@@ -711,6 +722,13 @@ function sendError(res: Response, status: number, code: JustifactsErrorCode, mes
   res.status(status).json({ error: { code, message } });
 }
 
+const FAULT_CODES: Record<number, string> = {
+  429: 'rate_limited',
+  500: 'internal',
+  502: 'bad_gateway',
+  503: 'unavailable',
+};
+
 export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -727,6 +745,11 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
     }
     next();
   });
+  api.use(
+    emulator.faultInjector.middleware((status) => ({
+      error: { code: FAULT_CODES[status] ?? 'internal', message: `Injected fault (${status}).` },
+    })),
+  );
   const key = (req: Request): string => bearerOf(req) ?? '';
 
   api.get('/packages', (req, res) => {
@@ -801,6 +824,7 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
   sandbox.post('/deliveries/:id/redeliver', async (req, res) => {
     res.json(await emulator.redeliver(param(req, 'id')));
   });
+  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

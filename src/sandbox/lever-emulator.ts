@@ -4,6 +4,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { leverSignature } from '../api/signature';
+import { FaultyEmulator, faultRoutes } from './faults';
 import { listen } from './http-server';
 import type { RunningServer } from './http-server';
 
@@ -173,6 +174,8 @@ export interface WebhookDeliveryAttempt {
   /** HTTP status, or null for a network error / timeout. */
   status: number | null;
   at: number;
+  /** Set when fault injection dropped this attempt: it was never sent, and Lever retries as after a timeout. */
+  dropped?: true;
 }
 
 export interface WebhookDelivery {
@@ -310,7 +313,11 @@ interface Bucket {
   last: number;
 }
 
-export class LeverEmulator {
+/**
+ * Faults (`FaultyEmulator`): a dropped webhook attempt is never sent; Lever sees no answer and retries it on its
+ * schedule (`webhookRetryDelaysMs`).
+ */
+export class LeverEmulator extends FaultyEmulator {
   readonly rateLimit: { perSecond: number; burst: number };
   readonly webhookRetryDelaysMs: readonly number[];
   readonly webhookTimeoutMs: number;
@@ -337,6 +344,7 @@ export class LeverEmulator {
   private readonly inflight = new Set<AbortController>();
 
   constructor(opts: LeverEmulatorOptions = {}) {
+    super();
     this.rateLimit = { ...(opts.rateLimit ?? { perSecond: 10, burst: 20 }) };
     this.webhookRetryDelaysMs = [...(opts.webhookRetryDelaysMs ?? [250, 500, 1000, 2000, 4000])];
     this.webhookTimeoutMs = opts.webhookTimeoutMs ?? 10_000;
@@ -627,6 +635,7 @@ export class LeverEmulator {
   /** Stops pending webhook retries and aborts in-flight deliveries (their promises resolve). */
   async close(): Promise<void> {
     this.closed = true;
+    this.faultInjector.stop();
     for (const sleep of this.pendingSleeps) {
       clearTimeout(sleep.timer);
       sleep.resolve();
@@ -790,6 +799,13 @@ export class LeverEmulator {
     for (const [i, wait] of waits.entries()) {
       if (i > 0) await this.sleep(wait);
       if (this.closed) break;
+      const fault = this.faultInjector.callback();
+      if (fault.drop) {
+        delivery.attempts.push({ status: null, at: Date.now(), dropped: true });
+        continue;
+      }
+      if (fault.delayMs > 0) await this.sleep(fault.delayMs);
+      if (this.closed) break;
       const status = await this.attempt(delivery.url, rawBody);
       delivery.attempts.push({ status, at: Date.now() });
       if (status !== null && status >= 200 && status < 300) {
@@ -859,6 +875,13 @@ function performAsParam(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
+const FAULT_CODES: Record<number, string> = {
+  429: 'TooManyRequests',
+  500: 'InternalError',
+  502: 'BadGateway',
+  503: 'ServiceUnavailable',
+};
+
 // ---------------------------------------------------------------------------------------------------
 
 export function createLeverEmulatorApp(emulator: LeverEmulator): express.Express {
@@ -873,6 +896,12 @@ export function createLeverEmulatorApp(emulator: LeverEmulator): express.Express
     next();
   });
   v1.use(json);
+  v1.use(
+    emulator.faultInjector.middleware((status) => ({
+      code: FAULT_CODES[status] ?? 'InternalError',
+      message: 'Injected fault',
+    })),
+  );
 
   v1.get('/opportunities/:id', (req, res) => {
     res.json({ data: emulator.expandedOpportunity(req.params.id, expandParam(req.query.expand)) });
@@ -1006,6 +1035,8 @@ export function createLeverEmulatorApp(emulator: LeverEmulator): express.Express
     emulator.failNext(count, status);
     res.status(204).end();
   });
+
+  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
 
   app.use('/v1', v1);
   app.use('/_sandbox', sandbox);

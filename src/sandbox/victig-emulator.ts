@@ -3,6 +3,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { FaultyEmulator, faultRoutes } from './faults';
 import { listen } from './http-server';
 
 /**
@@ -224,7 +225,8 @@ export interface VictigDelivery {
   body: string;
   signature: string;
   attempts: VictigDeliveryAttempt[];
-  status: 'pending' | 'retrying' | 'delivered' | 'failed';
+  /** `dropped`: fault injection decided the callback is never sent (no attempt, no retry). */
+  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 /** An error answered as `{ error: { code, description } }` with its HTTP status. */
@@ -313,7 +315,8 @@ function escapeHtml(s: string): string {
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-export class VictigEmulator {
+/** Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change. */
+export class VictigEmulator extends FaultyEmulator {
   readonly autoAdvanceMs: number | null;
   readonly webhookRetryDelaysMs: number[];
   /** Absolute base URL used in report links; falls back to the request's Host header when null. */
@@ -333,6 +336,7 @@ export class VictigEmulator {
   readonly #signingSecret = randomUUID();
 
   constructor(opts: VictigEmulatorOptions = {}) {
+    super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   }
@@ -492,6 +496,7 @@ export class VictigEmulator {
     for (const t of this.#retryTimers) clearTimeout(t);
     this.#retryTimers.clear();
     this.#shutdown.abort();
+    this.faultInjector.stop();
   }
 
   // ----- public API operations (account-scoped; used by the HTTP routes)
@@ -752,6 +757,12 @@ export class VictigEmulator {
       status: 'pending',
     };
     this.#deliveries.set(delivery.id, delivery);
+    const fault = this.faultInjector.callback();
+    if (fault.drop) {
+      delivery.status = 'dropped';
+      return;
+    }
+    await this.faultInjector.sleep(fault.delayMs);
     await this.#deliverWithRetries(delivery, 0);
   }
 
@@ -859,6 +870,11 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
     next();
   });
   api.use(express.json({ limit: '1mb' }));
+  api.use(
+    emulator.faultInjector.middleware((status) => ({
+      error: { code: FAILURE_CODES[status] ?? 'error', description: `Injected fault (${status}).` },
+    })),
+  );
   const accountOf = (res: Response): string => String(res.locals.accountId);
 
   api.get('/catalog', (_req, res) => {
@@ -942,6 +958,7 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
     emulator.failNext(body.count, body.status);
     res.json({ ok: true });
   });
+  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

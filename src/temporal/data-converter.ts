@@ -1,9 +1,46 @@
-import type { DataConverter, PayloadCodec } from '@temporalio/common';
+import type { DataConverter } from '@temporalio/common';
+import type { BaseConfig } from '../config';
+import { AesGcmPayloadCodec } from './codec';
+
+export type PayloadEncryptionConfig = Pick<BaseConfig, 'NODE_ENV' | 'PAYLOAD_KEYS' | 'PAYLOAD_KEY_ID'>;
+
+/** Module with the `failureConverter` export; workflow bundles must be built with the same path. */
+export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
 /**
- * The data converter shared by every Temporal client and worker of the service. Payload codecs (such as
- * encryption of candidate data in workflow history) plug in here, so client and worker always agree.
+ * The data converter shared by every Temporal client and worker of the service (and the tests' stack), so they
+ * always agree: payloads are encrypted with PAYLOAD_KEYS (see codec.ts) and failure messages are encoded into
+ * payloads so they are encrypted as well. Throws, refusing to start, when NODE_ENV is production and no
+ * PAYLOAD_KEYS are set, or when PAYLOAD_KEY_ID does not name one of them.
  */
-export function createDataConverter(payloadCodecs: PayloadCodec[] = []): DataConverter {
-  return { payloadCodecs };
+export function createDataConverter(config: PayloadEncryptionConfig): DataConverter {
+  const codec = payloadCodec(config);
+  return { failureConverterPath: FAILURE_CONVERTER_PATH, payloadCodecs: codec ? [codec] : [] };
+}
+
+function payloadCodec(config: PayloadEncryptionConfig): AesGcmPayloadCodec | undefined {
+  const keys = config.PAYLOAD_KEYS ?? [];
+  if (keys.length === 0) {
+    if (config.PAYLOAD_KEY_ID !== undefined) invalid('PAYLOAD_KEY_ID is set but PAYLOAD_KEYS is not');
+    if (config.NODE_ENV === 'production') {
+      invalid(
+        'PAYLOAD_KEYS: required when NODE_ENV is production (Temporal history would hold candidate data in plain text)',
+      );
+    }
+    return undefined;
+  }
+  const currentKeyId = config.PAYLOAD_KEY_ID ?? (keys.length === 1 ? keys[0]?.id : undefined);
+  if (currentKeyId === undefined) {
+    invalid('PAYLOAD_KEY_ID: required when PAYLOAD_KEYS holds several keys (it names the one that encrypts)');
+  }
+  if (!keys.some((k) => k.id === currentKeyId)) {
+    invalid(
+      `PAYLOAD_KEY_ID: "${currentKeyId}" is not one of the ids in PAYLOAD_KEYS (${keys.map((k) => k.id).join(', ')})`,
+    );
+  }
+  return new AesGcmPayloadCodec(keys, currentKeyId);
+}
+
+function invalid(problem: string): never {
+  throw new Error(`Invalid configuration: ${problem}`);
 }

@@ -9,7 +9,7 @@ import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { startServiceProcess, stopProcess } from '../support/service-process';
 import { eventually } from '../support/stack';
-import { TemporalProcess, freePort } from '../support/temporal-process';
+import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
 
 // The long version: CHAOS_CANDIDATES=100 CHAOS_WORKER_KILLS=10 npx jest test/chaos (prints the same figures).
 const CANDIDATES = Number(process.env.CHAOS_CANDIDATES ?? 12);
@@ -22,7 +22,7 @@ const ADMIN_TOKEN = `chaos-${randomBytes(12).toString('hex')}`;
  */
 describe('worker and server crashes', () => {
   let dir: string;
-  let temporal: TemporalProcess;
+  let temporal: DevServerProcess;
   let lever: RunningLeverEmulator;
   let certn: RunningCertnEmulator;
   let api: ChildProcess;
@@ -32,7 +32,7 @@ describe('worker and server crashes', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'bgc-chaos-'));
-    temporal = new TemporalProcess(await freePort(), path.join(dir, 'temporal.db'));
+    temporal = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
     await temporal.start();
     lever = await startLeverEmulator({ webhookRetryDelaysMs: [200, 400, 800, 1600, 3200] });
     certn = await startCertnEmulator({ autoAdvanceMs: 400, webhookRetryDelaysMs: [200, 1000, 3000] });

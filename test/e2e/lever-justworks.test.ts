@@ -7,7 +7,7 @@ import {
   onboardingStateQuery,
   type OnboardingState,
 } from '../../src/workflows/onboarding-definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { decodeHistory, eventually, startStack, type Stack } from '../support/stack';
 
 const START_MS = Date.UTC(2025, 2, 3); // 2025-03-03
 const SALARY = 187_654;
@@ -28,7 +28,7 @@ const CONTRACT_FIELDS = [
 
 /** Every string of a workflow's history, payloads decoded: what Temporal stores about the run. */
 async function historyText(handle: WorkflowHandle): Promise<string> {
-  const history = await handle.fetchHistory();
+  const history = await decodeHistory(await handle.fetchHistory());
   const texts: string[] = [];
   const walk = (value: unknown): void => {
     if (value instanceof Uint8Array) texts.push(Buffer.from(value).toString('utf8'));

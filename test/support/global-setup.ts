@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../src/worker-factory';
+import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
 import { recreateDatabase } from './database';
@@ -22,6 +24,13 @@ export default async function globalSetup(): Promise<void> {
   process.env.DATABASE_URL = await recreateDatabase(
     process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test',
   );
+  // Connection secrets are encrypted at rest: fresh keys each run, an older one that only decrypts and the current.
+  const secretKey = () => randomBytes(32).toString('base64');
+  process.env.SECRETS_KEYS = `previous:${secretKey()},current:${secretKey()}`;
+  process.env.SECRETS_KEY_ID = 'current';
+  // Temporal payloads are encrypted as in production (createDataConverter reads these): a fresh key each run.
+  process.env.PAYLOAD_KEY_ID = `test-${randomBytes(4).toString('hex')}`;
+  process.env.PAYLOAD_KEYS = `${process.env.PAYLOAD_KEY_ID}:${randomBytes(32).toString('base64')}`;
   if (process.env.BGC_TEST_NO_TEMPORAL === '1') return;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
@@ -36,6 +45,7 @@ export default async function globalSetup(): Promise<void> {
   // Bundle the workflow code once; every test worker loads the same bundle instead of rebuilding it.
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve(WORKFLOWS_PATH),
+    failureConverterPath: FAILURE_CONVERTER_PATH,
     logger: quietLogger,
   });
   const bundleDir = path.resolve(__dirname, '..', '..', '.data');

@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../../src/api/app';
+import { createInboxRelay } from '../../src/api/inbox-relay';
+import { baseConfigSchema, loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { startAshbyEmulator } from '../../src/sandbox/ashby-emulator';
@@ -13,6 +17,7 @@ import { startJustworksEmulator } from '../../src/sandbox/justworks-emulator';
 import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
 import { startSmtpCatcher } from '../../src/sandbox/smtp-catcher';
 import { startVictigEmulator } from '../../src/sandbox/victig-emulator';
+import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/integrations/lever/rate-limiter';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { createCheckWorker } from '../../src/worker-factory';
 
@@ -24,6 +29,19 @@ export interface StackOptions {
   pollIntervalMs?: number;
   /** Attempts per activity before a check gives up on a call (5 keeps failure tests short). */
   maxAttempts?: number;
+  /** A Temporal server of the test's own (e.g. one it stops and restarts); default: the run's dev server. */
+  temporalAddress?: string;
+  /**
+   * Where the service's logs (pino JSON lines of the API and the worker) go instead of stdout; the Temporal SDK's
+   * runtime logs too when this stack is the first of its test file (the runtime is installed once).
+   */
+  logDestination?: { write(line: string): void };
+  /** Level of those logs; default TEST_LOG_LEVEL, else silent. */
+  logLevel?: string;
+  /** The Lever emulator's limit per API key; default Lever's own (10/s, burst 20). */
+  leverRateLimit?: { perSecond: number; burst: number };
+  /** The worker's Lever limiter; default the service's defaults (9/s, burst 15, 20 s longest wait). */
+  leverLimiter?: Partial<LeverRateLimitSettings>;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -37,19 +55,45 @@ let runtimeInstalled = false;
  */
 export async function startStack(options: StackOptions = {}) {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger((process.env.TEST_SDK_LOG_LEVEL ?? 'WARN') as 'WARN') });
+    const sink = options.logDestination;
+    const sdkLevel =
+      ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'].find((l) => l === options.logLevel?.toUpperCase()) ??
+      process.env.TEST_SDK_LOG_LEVEL ??
+      'WARN';
+    Runtime.install({
+      logger: new DefaultLogger(
+        sdkLevel as 'WARN',
+        sink &&
+          ((entry) =>
+            sink.write(
+              `${entry.level} ${entry.message} ${inspect(entry.meta, { depth: 10, breakLength: Infinity })}\n`,
+            )),
+      ),
+      // SDK Core writes its own logs (e.g. each retried poll while a server is down) at this level too.
+      // With a log destination they are forwarded there too, with the SDK's own logs.
+      telemetryOptions: {
+        logging: { filter: { core: sdkLevel as 'WARN', other: 'ERROR' }, ...(sink ? { forward: {} } : {}) },
+      },
+    });
     runtimeInstalled = true;
   }
   const databaseUrl = process.env.DATABASE_URL;
-  const temporalAddress = process.env.TEMPORAL_ADDRESS;
+  const temporalAddress = options.temporalAddress ?? process.env.TEMPORAL_ADDRESS;
   if (!databaseUrl || !temporalAddress)
     throw new Error('global setup did not provide DATABASE_URL/TEMPORAL_ADDRESS');
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = createLogger(
+    options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent',
+    'bgc',
+    options.logDestination,
+  );
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const pool: Pool = createPool(databaseUrl);
   const autoAdvanceMs = options.vendorAutoAdvanceMs ?? null;
 
-  const lever = await startLeverEmulator({ webhookRetryDelaysMs: [100, 200, 400, 800, 1600] });
+  const lever = await startLeverEmulator({
+    webhookRetryDelaysMs: [100, 200, 400, 800, 1600],
+    rateLimit: options.leverRateLimit,
+  });
   const certn = await startCertnEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
   const justifacts = await startJustifactsEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
   const victig = await startVictigEmulator({ autoAdvanceMs, webhookRetryDelaysMs: [100, 300, 900] });
@@ -58,7 +102,8 @@ export async function startStack(options: StackOptions = {}) {
   const smtp = await startSmtpCatcher();
 
   const clientConnection = await Connection.connect({ address: temporalAddress });
-  const temporal = new Client({ connection: clientConnection, dataConverter: createDataConverter() });
+  const dataConverter = serviceDataConverter();
+  const temporal = new Client({ connection: clientConnection, dataConverter });
   const api: RunningServer = await listen(
     createApp({
       config: {
@@ -74,8 +119,24 @@ export async function startStack(options: StackOptions = {}) {
       logger,
     }),
   );
+  // The inbox relay runs next to the API, for this stack's connections only (stacks share one database).
+  const ownConnections = new Set<string>();
+  const relay = createInboxRelay({
+    config: {
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      VENDOR_POLL_INTERVAL_MS: options.pollIntervalMs ?? 60 * 60 * 1000,
+      ACTIVITY_MAX_ATTEMPTS: options.maxAttempts ?? 5,
+      INBOX_RELAY_INTERVAL_MS: 250,
+    },
+    pool,
+    temporal,
+    logger,
+    connectionIds: ownConnections,
+  });
+  relay.start();
 
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
+  const leverRateLimiter = new LeverRateLimiter(options.leverLimiter);
   const bundlePath = process.env.BGC_TEST_WORKFLOW_BUNDLE;
   const worker: Worker = await createCheckWorker({
     connection: workerConnection,
@@ -83,7 +144,9 @@ export async function startStack(options: StackOptions = {}) {
     taskQueue,
     pool,
     logger,
+    dataConverter,
     mail: { smtpUrl: `smtp://${smtp.host}:${smtp.port}`, from: 'bgc-bridge <no-reply@bgc-bridge.test>' },
+    leverRateLimiter,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
   });
   const running = worker.run();
@@ -126,6 +189,7 @@ export async function startStack(options: StackOptions = {}) {
     if (response.status !== 201) {
       throw new Error(`connection not created: ${response.status} ${JSON.stringify(response.body)}`);
     }
+    ownConnections.add((response.body as { id: string }).id);
     return response.body as T;
   }
 
@@ -188,6 +252,7 @@ export async function startStack(options: StackOptions = {}) {
     worker.shutdown();
     await running;
     await workerConnection.close();
+    await relay.stop();
     await api.close();
     await clientConnection.close();
     await Promise.all([
@@ -204,6 +269,7 @@ export async function startStack(options: StackOptions = {}) {
 
   return {
     lever,
+    leverRateLimiter,
     certn,
     justifacts,
     victig,
@@ -211,6 +277,7 @@ export async function startStack(options: StackOptions = {}) {
     ashby,
     smtp,
     api,
+    relay,
     temporal,
     pool,
     taskQueue,
@@ -221,6 +288,52 @@ export async function startStack(options: StackOptions = {}) {
     adminFetch,
     stop,
   };
+}
+
+/**
+ * The service's data converter (payloads encrypted), from the environment the way src/main.ts and src/worker.ts
+ * build it; global-setup puts fresh PAYLOAD_KEYS there for each run.
+ */
+export function serviceDataConverter() {
+  return createDataConverter(loadConfig(baseConfigSchema));
+}
+
+/**
+ * A history from `handle.fetchHistory()` (raw: payloads as the server stores them, encrypted) with every payload
+ * decoded in place by the service's codec and encoded failure messages restored, as if it had never been encrypted.
+ */
+export async function decodeHistory<T extends object>(history: T): Promise<T> {
+  const codecs = [...(serviceDataConverter().payloadCodecs ?? [])].reverse();
+  const decode = async (payload: Payload): Promise<Payload> => {
+    let payloads = [payload];
+    for (const codec of codecs) payloads = await codec.decode(payloads);
+    return payloads[0] ?? payload;
+  };
+  const isPayload = (value: unknown): value is Payload =>
+    typeof value === 'object' &&
+    value !== null &&
+    'metadata' in value &&
+    typeof value.metadata === 'object' &&
+    value.metadata !== null &&
+    'encoding' in value.metadata &&
+    value.metadata.encoding instanceof Uint8Array;
+  const walk = async (value: unknown): Promise<void> => {
+    if (typeof value !== 'object' || value === null || value instanceof Uint8Array) return;
+    if (isPayload(value)) {
+      const decoded = await decode(value);
+      value.metadata = decoded.metadata;
+      value.data = decoded.data;
+      return;
+    }
+    for (const child of Object.values(value)) await walk(child);
+    const failure = value as { message?: string | null; encodedAttributes?: Payload | null };
+    if (failure.message === 'Encoded failure' && failure.encodedAttributes) {
+      const attributes = defaultPayloadConverter.fromPayload<{ message?: string }>(failure.encodedAttributes);
+      failure.message = attributes.message ?? failure.message;
+    }
+  };
+  await walk(history);
+  return history;
 }
 
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */

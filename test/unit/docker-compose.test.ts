@@ -69,6 +69,9 @@ function service(name: string): Service {
 function dummyFor(variable: string): string {
   if (/URL$/.test(variable)) return `https://${variable.toLowerCase().replace(/_/g, '-')}.example.com`;
   if (/(PORT|_MS|LIMIT|ACTIVITIES)$/.test(variable)) return '4242';
+  // Key rings (`id:base64 of 32 bytes`, comma-separated) and the id of their current key.
+  if (/_KEYS$/.test(variable)) return `dummy:${Buffer.alloc(32, 7).toString('base64')}`;
+  if (/_KEY_ID$/.test(variable)) return 'dummy';
   // Long enough for tokens, and only characters that can stand unescaped inside a URL (passwords).
   return `dummy${variable.replace(/[^A-Za-z0-9]/g, '')}0123456789abcdef`;
 }

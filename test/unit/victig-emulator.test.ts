@@ -1,5 +1,5 @@
 import express from 'express';
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
 import { listen, type RunningServer } from '../../src/sandbox/http-server';
 import { startVictigEmulator, type RunningVictigEmulator } from '../../src/sandbox/victig-emulator';
 import {
@@ -490,7 +490,8 @@ describe('VICTIG emulator and client', () => {
 
   it('fails the next calls with failNext (503 by default) as ExternalApiError, then recovers', async () => {
     const { victig, client } = await start();
-    victig.failNext(2);
+    // A write is not repeated by the client (the activity retry decides); a read is, DEFAULT_REQUEST_TRIES times.
+    victig.failNext(1 + DEFAULT_REQUEST_TRIES);
     const createErr = await rejection(client.createOrder(orderBody(), 'k-1'));
     expect(createErr).toBeInstanceOf(ExternalApiError);
     expect(createErr).not.toBeInstanceOf(VictigRefusal);
@@ -500,9 +501,10 @@ describe('VICTIG emulator and client', () => {
     expect(victig.quickApps()).toHaveLength(0);
 
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
-    victig.failNext(1, 500);
+    victig.failNext(DEFAULT_REQUEST_TRIES, 500);
     expect(await rejection(client.getOrder(orderId))).toMatchObject({ status: 500 });
-    expect((await client.getOrder(orderId)).status).toBe('PENDING');
+    victig.failNext(DEFAULT_REQUEST_TRIES - 1, 500);
+    expect((await client.getOrder(orderId)).status).toBe('PENDING'); // the last quick retry got through
 
     // An unreachable VICTIG is an ExternalApiError without a status.
     const port = new URL(victig.url).port;
@@ -617,7 +619,9 @@ describe('VICTIG emulator and client', () => {
     expect(redelivered).toMatchObject({ status: 200, body: { status: 'delivered' } });
     expect(hooks.received).toHaveLength(3);
 
-    expect((await sandbox('POST', '/fail-next', { count: 1, status: 502 })).status).toBe(200);
+    expect((await sandbox('POST', '/fail-next', { count: DEFAULT_REQUEST_TRIES, status: 502 })).status).toBe(
+      200,
+    );
     expect(await rejection(client.catalog())).toMatchObject({ status: 502 });
     await expect(client.catalog()).resolves.toBeDefined();
 

@@ -4,7 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { certnSignature } from '../../src/api/signature';
 import type { VendorProgress } from '../../src/vendors/types';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { decodeHistory, eventually, startStack, type Stack } from '../support/stack';
 
 type Conn = Awaited<ReturnType<Stack['createConnection']>>;
 
@@ -23,7 +23,7 @@ interface ActivityRun {
 
 /** The activities of a run and whether the run is parked, waiting for a callback or the poll timer. */
 async function historyView(handle: WorkflowHandle): Promise<{ activities: ActivityRun[]; waiting: boolean }> {
-  const { events } = await handle.fetchHistory();
+  const { events } = await decodeHistory(await handle.fetchHistory());
   const scheduled = new Map<string, ActivityRun>();
   const activities: ActivityRun[] = [];
   for (const event of events ?? []) {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { requestJson } from '../http-error';
+import {
+  DEFAULT_429_PAUSE_MS,
+  processLeverRateLimiter,
+  type KeyRateLimit,
+  type LeverRateLimiter,
+} from './rate-limiter';
 
 const stageSchema = z.object({ id: z.string(), text: z.string() });
 
@@ -52,15 +58,35 @@ export const leverOfferSchema = z.object({
 });
 export type LeverOffer = z.infer<typeof leverOfferSchema>;
 
-/** Lever REST API v1 with the customer's API key (HTTP Basic, key as username, empty password). */
+export interface LeverClientOptions {
+  /** The per-API-key limiter every call waits on; defaults to the process-wide one with default settings. */
+  rateLimiter?: LeverRateLimiter;
+  /**
+   * Epoch ms by which any wait for a request slot must be over (an activity's start-to-close budget minus
+   * room for the calls themselves); a longer wait fails at once with a retryable 429-like error.
+   */
+  waitUntil?: number;
+  /** Cancels waiting for a request slot (an activity's cancellation signal). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Lever REST API v1 with the customer's API key (HTTP Basic, key as username, empty password). Every call
+ * first takes a token of the key's rate limit (see rate-limiter.ts). Use one client per unit of work (an
+ * activity attempt): its second and later calls are served before units of work that have not started yet.
+ */
 export class LeverClient {
   private readonly authorization: string;
+  private readonly rateLimit: KeyRateLimit;
+  private callsMade = 0;
 
   constructor(
     private readonly baseUrl: string,
     apiKey: string,
+    private readonly options: LeverClientOptions = {},
   ) {
     this.authorization = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`;
+    this.rateLimit = (options.rateLimiter ?? processLeverRateLimiter()).forKey(apiKey);
   }
 
   private async call<T extends z.ZodType>(
@@ -69,10 +95,26 @@ export class LeverClient {
     method = 'GET',
     body?: unknown,
   ): Promise<z.infer<T>> {
+    const { waitUntil, signal } = this.options;
     const raw = await requestJson('Lever', `${this.baseUrl.replace(/\/$/, '')}${path}`, {
       method,
       headers: { Authorization: this.authorization },
       body,
+      // Every try, quick retries included, takes a token of the key's limit.
+      beforeTry: async () => {
+        await this.rateLimit.acquire({
+          continuing: this.callsMade > 0,
+          ...(waitUntil === undefined ? {} : { maxWaitMs: waitUntil - Date.now() }),
+          ...(signal === undefined ? {} : { signal }),
+        });
+        this.callsMade += 1;
+      },
+      // Over Lever's limit after all (another process uses the key too) or unavailable: slow this key down.
+      onFailure: (err) => {
+        if (err.status === 429 || err.status === 503) {
+          this.rateLimit.pause(err.retryAfterMs ?? (err.status === 429 ? DEFAULT_429_PAUSE_MS : 0));
+        }
+      },
     });
     const wrapped = z.object({ data: z.unknown() }).parse(raw);
     return schema.parse(wrapped.data);

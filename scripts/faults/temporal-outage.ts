@@ -1,0 +1,295 @@
+/**
+ * Fault script "Temporal outage" (issue "Nothing lost"): the API and the worker run as their own processes
+ * (src/main.ts, src/worker.ts) against a Temporal dev server of this script's own. The script stops Temporal,
+ * sends signed Lever webhooks for many candidates while it is down (plus redeliveries of some), starts Temporal
+ * again on the same port and SQLite file, and prints what happened: deliveries sent and acknowledged, checks
+ * started, duplicates, and how long the inbox relay took to drain the queue.
+ *
+ *   npx tsx scripts/faults/temporal-outage.ts [--candidates 200] [--outage-seconds 60] [--redeliveries 20]
+ *
+ * Uses its own database (--database-url, default postgres://postgres@127.0.0.1:5432/bgc_fault_outage; created and
+ * migrated, never dropped) and free ports; logs of the API and the worker go to .data/logs/fault-outage-*.log.
+ * Exits 1 when a delivery was not acknowledged, a candidate got no check, or one got two.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { Pool } from 'pg';
+import { migrate } from '../../src/db/migrate';
+import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
+import { startLeverEmulator, type WebhookDelivery } from '../../src/sandbox/lever-emulator';
+import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+
+const { values: args } = parseArgs({
+  options: {
+    candidates: { type: 'string', default: '200' },
+    'outage-seconds': { type: 'string', default: '60' },
+    redeliveries: { type: 'string', default: '20' },
+    'database-url': { type: 'string', default: 'postgres://postgres@127.0.0.1:5432/bgc_fault_outage' },
+  },
+});
+const candidates = Number(args.candidates);
+const outageMs = Number(args['outage-seconds']) * 1000;
+const redeliveries = Math.min(Number(args.redeliveries), candidates);
+const databaseUrl = args['database-url'];
+if (![candidates, outageMs, redeliveries].every((n) => Number.isInteger(n) && n >= 0) || candidates < 1) {
+  throw new Error('--candidates, --outage-seconds and --redeliveries take whole numbers (candidates ≥ 1)');
+}
+
+const root = path.resolve(__dirname, '..', '..');
+const logDir = path.join(root, '.data', 'logs');
+const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const say = (line: string) => console.log(line);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const children: ChildProcess[] = [];
+
+function startProcess(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(path.join(logDir, `fault-outage-${name}.log`), { flags: 'w' });
+  const child = spawn(tsx, [script], { cwd: root, env: { ...process.env, ...env }, stdio: 'pipe' });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  children.push(child);
+  return child;
+}
+
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await Promise.resolve()
+      .then(probe)
+      .catch(() => undefined);
+    if (value !== undefined) return value;
+    await sleep(100);
+  }
+  throw new Error(`${what} did not happen within ${seconds(timeoutMs)}`);
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function main(): Promise<number> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bgc-fault-outage-'));
+  const temporalServer = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+  const pool = new Pool({ connectionString: databaseUrl, max: 4 });
+  const lever = await startLeverEmulator();
+  const certn = await startCertnEmulator({ autoAdvanceMs: null });
+  let temporal: Client | undefined;
+  try {
+    say(`Temporal outage: ${candidates} candidates, ${redeliveries} redeliveries, ${seconds(outageMs)} down`);
+    await temporalServer.start();
+    await migrate(databaseUrl);
+    const apiPort = await freePort();
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    const adminToken = `fault-${randomBytes(16).toString('hex')}`;
+    const env = {
+      DATABASE_URL: databaseUrl,
+      TEMPORAL_ADDRESS: temporalServer.address,
+      TEMPORAL_TASK_QUEUE: `fault-outage-${randomBytes(4).toString('hex')}`,
+      ADMIN_TOKEN: adminToken,
+      API_PORT: String(apiPort),
+      PUBLIC_BASE_URL: apiUrl,
+      LOG_LEVEL: 'info',
+    };
+    startProcess('worker', 'src/worker.ts', env);
+    startProcess('api', 'src/main.ts', env);
+    await until('the API', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 120_000);
+
+    // One customer: Lever account and Certn team on the emulators, connected through the admin API.
+    const leverKey = `lever-${randomBytes(8).toString('hex')}`;
+    const signatureToken = `sig-${randomBytes(8).toString('hex')}`;
+    const certnKey = `certn-${randomBytes(8).toString('hex')}`;
+    const certnSecret = `whsec-${randomBytes(8).toString('hex')}`;
+    lever.addApiKey(leverKey);
+    const team = certn.addTeam({
+      apiKey: certnKey,
+      packages: [{ name: 'Basic', check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'] }],
+    });
+    const created = await fetch(`${apiUrl}/admin/connections`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Outage Inc.',
+        lever: {
+          apiBaseUrl: lever.apiBaseUrl,
+          apiKey: leverKey,
+          signatureToken,
+          triggerStageName: 'Background Check',
+        },
+        vendor: {
+          type: 'certn',
+          apiBaseUrl: certn.apiBaseUrl,
+          apiKey: certnKey,
+          webhookSecret: certnSecret,
+          packages: team.packages.map((p) => ({ name: p.name, packageId: p.id, default: true })),
+        },
+      }),
+    });
+    if (created.status !== 201) throw new Error(`connection not created: ${await created.text()}`);
+    const conn = (await created.json()) as { id: string; webhookUrl: string; vendorCallbackUrl: string };
+    lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
+    certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl, secret: certnSecret });
+
+    const trigger = lever.stageIdByName('Background Check');
+    const posting = lever.createPosting({ text: 'Outage Engineer', tags: [] });
+    const newCandidate = (label: string) =>
+      lever.createOpportunity({
+        name: `Candidate ${label}`,
+        emails: [`${label}-${randomBytes(4).toString('hex')}@example.com`],
+        tags: [],
+        postingId: posting.id,
+        stageId: lever.stageIdByName('Phone screen'),
+      });
+    const pending = (opportunityId: string) =>
+      lever.opportunity(opportunityId).tags.includes('CERTN - Pending');
+
+    // Warm-up: one check end to end while Temporal is up (the worker has bundled its workflows by then).
+    const warmUp = newCandidate('warm-up');
+    const warmUpStart = Date.now();
+    await lever.moveToStage(warmUp.id, trigger);
+    await until('the warm-up check', () => (pending(warmUp.id) ? true : undefined), 180_000);
+    say(
+      `- stack up; a check with Temporal up reaches CERTN - Pending in ${seconds(Date.now() - warmUpStart)}`,
+    );
+
+    const burst = Array.from({ length: candidates }, (_, i) => newCandidate(`outage-${i}`));
+    const stoppedAt = Date.now();
+    await temporalServer.stop();
+    say(`- Temporal stopped (SIGTERM, exited in ${seconds(Date.now() - stoppedAt)})`);
+
+    // The burst, spread over the first half of the outage, then redeliveries of some (same token and body).
+    const spreadMs = outageMs / 2;
+    const ackLatencies: number[] = [];
+    /** Sends one delivery; the time to the answer of its first attempt is the acknowledgement time. */
+    const timed = async (send: () => Promise<WebhookDelivery | undefined>) => {
+      const sentAt = Date.now();
+      const delivery = await send();
+      if (!delivery) throw new Error('the Lever emulator sent no webhook');
+      const first = delivery.attempts[0];
+      if (first) ackLatencies.push(first.at - sentAt);
+      return delivery;
+    };
+    const firsts = await Promise.all(
+      burst.map(async (opp, i) => {
+        await sleep((i * spreadMs) / candidates);
+        return timed(async () => (await lever.moveToStage(opp.id, trigger))[0]);
+      }),
+    );
+    const again = await Promise.all(
+      firsts.slice(0, redeliveries).map((d) => timed(() => lever.redeliver(d.id))),
+    );
+    const deliveries = [...firsts, ...again];
+    const firstTry2xx = deliveries.filter((d) => {
+      const status = d.attempts[0]?.status ?? null;
+      return status !== null && status >= 200 && status < 300;
+    }).length;
+    const acknowledged = deliveries.filter((d) => d.delivered).length;
+    const queued = Number(
+      (
+        await pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM webhook_inbox WHERE connection_id = $1 AND processed_at IS NULL',
+          [conn.id],
+        )
+      ).rows[0]?.n,
+    );
+    say(
+      `- sent ${deliveries.length} deliveries (${candidates} + ${redeliveries} redeliveries) while Temporal was down`,
+    );
+    await sleep(Math.max(0, stoppedAt + outageMs - Date.now()));
+
+    const restartAt = Date.now();
+    await temporalServer.start();
+    const upMs = Date.now() - restartAt;
+    const drainedMs = await until(
+      'the inbox relay to drain the queue',
+      async () => {
+        const left = await pool.query<{ n: string }>(
+          'SELECT count(*) AS n FROM webhook_inbox WHERE connection_id = $1 AND processed_at IS NULL',
+          [conn.id],
+        );
+        return Number(left.rows[0]?.n) === 0 ? Date.now() - restartAt : undefined;
+      },
+      300_000,
+    );
+    const allPendingMs = await until(
+      'CERTN - Pending on every candidate',
+      () => (burst.every((o) => pending(o.id)) ? Date.now() - restartAt : undefined),
+      300_000,
+    );
+
+    // Count what happened: Temporal executions per candidate, Certn cases per candidate, inbox rows.
+    temporal = new Client({ connection: await Connection.connect({ address: temporalServer.address }) });
+    const runsPerWorkflow = new Map<string, number>();
+    for await (const execution of temporal.workflow.list({ query: `BgcConnection = '${conn.id}'` })) {
+      runsPerWorkflow.set(execution.workflowId, (runsPerWorkflow.get(execution.workflowId) ?? 0) + 1);
+    }
+    const runs = burst.map((o) => runsPerWorkflow.get(`check:${conn.id}:${o.id}`) ?? 0);
+    const cases = burst.map((o) => certn.cases().filter((c) => c.email_address === o.emails[0]).length);
+    const inbox = (
+      await pool.query<{ rows: string; started: string; failures: string; max_attempts: number | null }>(
+        `SELECT count(*) AS rows, count(*) FILTER (WHERE outcome = 'started') AS started,
+                sum(attempts) AS failures, max(attempts) AS max_attempts
+         FROM webhook_inbox WHERE connection_id = $1 AND data->>'opportunityId' <> $2`,
+        [conn.id, warmUp.id],
+      )
+    ).rows[0];
+    const lost = runs.filter((n) => n === 0).length;
+    const duplicateRuns = runs.filter((n) => n > 1).length;
+    const duplicateCases = cases.filter((n) => n > 1).length;
+
+    say('');
+    say('Figures');
+    say(
+      `  deliveries sent            ${deliveries.length} (${candidates} candidates, ${redeliveries} redelivered)`,
+    );
+    say(`  acknowledged (2xx)         ${acknowledged}, ${firstTry2xx} on the first attempt`);
+    say(
+      `  ack time while down        p50 ${percentile(ackLatencies, 50)} ms, p95 ${percentile(ackLatencies, 95)} ms, max ${Math.max(...ackLatencies)} ms`,
+    );
+    say(`  inbox rows queued          ${queued} (one per token; redeliveries add none)`);
+    say(
+      `  start failures recorded    ${inbox?.failures ?? 0} (max ${inbox?.max_attempts ?? 0} on one delivery)`,
+    );
+    say(`  Temporal back up after     ${seconds(upMs)} (from the restart command)`);
+    say(`  queue drained after        ${seconds(drainedMs)} (every inbox row processed)`);
+    say(`  all CERTN - Pending after  ${seconds(allPendingMs)}`);
+    say(
+      `  checks started             ${runs.filter((n) => n > 0).length} of ${candidates} (inbox: ${inbox?.started})`,
+    );
+    say(`  candidates without check   ${lost}`);
+    say(`  duplicate workflow runs    ${duplicateRuns}`);
+    say(`  duplicate Certn orders     ${duplicateCases}`);
+    const ok =
+      acknowledged === deliveries.length && lost === 0 && duplicateRuns === 0 && duplicateCases === 0;
+    say(ok ? 'Nothing lost, nothing twice.' : 'FAILED: see the figures above.');
+    return ok ? 0 : 1;
+  } finally {
+    await temporal?.connection.close();
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(
+      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
+    );
+    await temporalServer.stop();
+    await Promise.all([lever.close(), certn.close(), pool.end()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

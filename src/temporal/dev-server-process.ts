@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Connection } from '@temporalio/client';
+import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH, searchAttributeArgs } from './dev-server';
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
+      );
+    });
+  });
+}
+
+/**
+ * A headless Temporal dev server (the pinned CLI) on a fixed port and SQLite file, which can be stopped and
+ * started again on both: for outage tests and fault scripts. Its output is discarded.
+ */
+export class DevServerProcess {
+  private child: ChildProcess | undefined;
+
+  constructor(
+    readonly port: number,
+    readonly dbFile: string,
+  ) {}
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Starts the server and resolves once it answers (GetSystemInfo). */
+  async start(timeoutMs = 60_000): Promise<void> {
+    if (this.child) throw new Error('the dev server is already running');
+    const child = spawn(
+      TEMPORAL_CLI_PATH,
+      [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(this.port),
+        '--headless',
+        '--db-filename',
+        this.dbFile,
+        ...SQLITE_PRAGMA_ARGS,
+        ...searchAttributeArgs(),
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore' },
+    );
+    this.child = child;
+    let exited = false;
+    child.once('exit', () => {
+      exited = true;
+      if (this.child === child) this.child = undefined;
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !exited) {
+      try {
+        // A subchannel of its own: grpc-js shares them between connections with the same settings, and one that
+        // backed off while the server was down would only try again after its backoff (up to 2 minutes).
+        const connection = await Connection.connect({
+          address: this.address,
+          connectTimeout: 1000,
+          channelArgs: { 'grpc.use_local_subchannel_pool': 1 },
+        });
+        try {
+          await connection.workflowService.getSystemInfo({});
+          return;
+        } finally {
+          await connection.close();
+        }
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    await this.stop();
+    throw new Error(
+      exited
+        ? `the Temporal dev server exited at start (port ${this.port} taken?)`
+        : `the Temporal dev server did not answer within ${timeoutMs} ms`,
+    );
+  }
+
+  /** SIGTERM, then waits for the process to exit (SIGKILL after `killAfterMs`). */
+  async stop(killAfterMs = 20_000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    }
+    if (this.child === child) this.child = undefined;
+  }
+}
