@@ -14,11 +14,11 @@
  * the Temporal CLI (`npm run temporal:install`); starts its own Temporal dev server. Exit code 1 unless every
  * check completed without duplicates.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Connection } from '@temporalio/client';
-import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH, searchAttributeArgs } from '../../src/temporal/dev-server';
+import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
 import { recreateDatabase } from '../../test/support/database';
 import { runFaultScenario, summaryLines } from '../../test/support/fault-scenario';
 import { startStack } from '../../test/support/stack';
@@ -47,63 +47,15 @@ function num(name: keyof typeof args): number {
   return value;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no free port')),
-      );
-    });
-  });
-}
-
-/** A Temporal dev server of this run (in memory), started with the CLI and reachable before this resolves. */
-async function startTemporal(): Promise<{ address: string; child: ChildProcess }> {
-  const [port, uiPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    TEMPORAL_CLI_PATH,
-    [
-      'server',
-      'start-dev',
-      '--headless',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(uiPort),
-      '--log-level',
-      'error',
-      ...SQLITE_PRAGMA_ARGS,
-      ...searchAttributeArgs(),
-    ],
-    { stdio: 'ignore' },
-  );
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.close();
-      return { address, child };
-    } catch (err) {
-      if (Date.now() > deadline || child.exitCode !== null) {
-        child.kill();
-        throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
-
 async function main(): Promise<number> {
   process.env.DATABASE_URL = await recreateDatabase(
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_faults',
   );
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR'; // not a warning per failed activity attempt: they are the point
-  const temporal = await startTemporal();
+  // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.
+  const dir = mkdtempSync(path.join(tmpdir(), 'bgc-vendor-faults-'));
+  const temporal = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+  await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;
   try {
     const leverPerSecond = num('lever-per-second');
@@ -150,7 +102,8 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    temporal.child.kill();
+    await temporal.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -127,6 +127,21 @@ describe('worker and server crashes', () => {
 
     const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
     try {
+      // The Complete tag is added before the previous status tag is removed (Lever has no atomic replace): the
+      // tags are final once each run has closed, as a run closes only after its last write to Lever.
+      await eventually(
+        async () => {
+          const statuses = await Promise.all(
+            opportunities.map(
+              async (o) =>
+                (await client.workflow.getHandle(checkWorkflowId(conn.id, o.id)).describe()).status.name,
+            ),
+          );
+          return statuses.every((s) => s === 'COMPLETED') ? true : undefined;
+        },
+        60_000,
+        'every check to close',
+      );
       let duplicates = 0;
       for (const o of opportunities) {
         const email = o.emails[0];
