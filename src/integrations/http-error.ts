@@ -211,7 +211,13 @@ function networkErrorText(err: unknown): string {
   return code === undefined ? err.message : `${err.message} (${code})`;
 }
 
-/** The message part of an error body, without echoing anything else the body may hold. */
+/** Email addresses in an error message (a vendor may quote the candidate's); replaced before anyone logs it. */
+const EMAIL_PATTERN = /[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[^\s@"'<>(),;:]+/g;
+
+/**
+ * The message part of an error body, without echoing anything else the body may hold, and with any email
+ * address in it replaced by `[email]`: the message goes into logs, Temporal failures and notes.
+ */
 function summarizeError(text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, unknown>;
@@ -219,7 +225,7 @@ function summarizeError(text: string): string {
     const nested =
       typeof body.error === 'object' && body.error !== null ? (body.error as Record<string, unknown>) : {};
     const message = body.message ?? body.detail ?? body.title ?? nested.message ?? nested.description;
-    if (typeof message === 'string') return message.slice(0, 300);
+    if (typeof message === 'string') return message.replace(EMAIL_PATTERN, '[email]').slice(0, 300);
   } catch {
     // not JSON: fall through
   }

@@ -95,6 +95,9 @@ describe('requestJson: timeouts, broken answers, Retry-After, the attempt budget
       res.write('{"partial":');
       setTimeout(() => req.socket.destroy(), 20).unref();
     });
+    app.get('/invalid-email', (_req, res) => {
+      res.status(400).json({ detail: "email_address: 'ada.lovelace+bgc@example.co.uk' is not deliverable." });
+    });
     app.get('/ok', (_req, res) => {
       res.json({ ok: true });
     });
@@ -126,6 +129,14 @@ describe('requestJson: timeouts, broken answers, Retry-After, the attempt budget
     expect(err).toBeInstanceOf(ExternalApiError);
     expect(err).toMatchObject({ status: null });
     expect((err as Error).message).toMatch(/^Lever could not be reached/);
+  });
+
+  it('does not repeat an email address a vendor quotes in its error message', async () => {
+    const err = await requestJson('Certn', `${server.url}/invalid-email`, {}).catch((e: unknown) => e);
+    expect(err).toMatchObject({
+      status: 400,
+      message: "Certn answered 400: email_address: '[email]' is not deliverable.",
+    });
   });
 
   it('reads Retry-After of a 503', async () => {
