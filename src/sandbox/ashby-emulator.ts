@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { listen } from './http-server';
+import { isHttpError, listen } from './http-server';
 
 /**
  * Emulator of Ashby's side of the assessment partner API. It answers `POST /assessment.update` like
@@ -730,15 +730,6 @@ export function createAshbyEmulatorApp(emulator: AshbyEmulator): express.Express
     }
   });
   return app;
-}
-
-function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    typeof (err as { message?: unknown }).message === 'string'
-  );
 }
 
 export type RunningAshbyEmulator = AshbyEmulator & {

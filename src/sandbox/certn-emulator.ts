@@ -4,7 +4,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../api/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { listen } from './http-server';
+import { isHttpError, listen } from './http-server';
+import { WebhookSender } from './webhook-sender';
+import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
  * Emulator of Certn's public API (CertnCentric): API-key teams, case ordering (by check types or by
@@ -116,23 +118,13 @@ export interface CertnWebhookEvent {
   object_type: 'CASE';
 }
 
-export interface CertnDeliveryAttempt {
-  at: string;
-  statusCode: number | null;
-  error: string | null;
-}
+export type CertnDeliveryAttempt = DeliveryAttempt;
 
-export interface CertnDelivery {
-  id: string;
+export interface CertnDelivery extends DeliveryRecord {
   caseId: string;
-  url: string;
   event: CertnWebhookEvent;
-  /** The exact bytes sent (and signed). */
-  body: string;
+  /** Sent as X-Signature; null when the team has no webhook secret (no header). */
   signature: string | null;
-  attempts: CertnDeliveryAttempt[];
-  /** `dropped`: fault injection decided the webhook is never sent (no attempt, no retry). */
-  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 export interface CertnReportFileRecord {
@@ -353,12 +345,10 @@ export class CertnEmulator extends FaultyEmulator {
   #cases = new Map<string, CaseEntry>();
   #orders: CertnOrderRecord[] = [];
   #invites: CertnInviteRecord[] = [];
-  #deliveries = new Map<string, CertnDelivery>();
   #reportFiles = new Map<string, ReportFileEntry>();
   #idempotency = new Map<string, { fingerprint: string; caseId: string }>();
   #autoTimers = new Map<string, NodeJS.Timeout>();
-  #retryTimers = new Set<NodeJS.Timeout>();
-  #shutdown = new AbortController();
+  readonly #webhooks: WebhookSender<CertnDelivery>;
   #stopped = false;
   readonly #signingSecret = randomUUID();
 
@@ -366,6 +356,12 @@ export class CertnEmulator extends FaultyEmulator {
     super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.#webhooks = new WebhookSender({
+      retryDelaysMs: this.webhookRetryDelaysMs,
+      timeoutMs: WEBHOOK_TIMEOUT_MS,
+      signatureHeader: 'X-Signature',
+      faults: this.faultInjector,
+    });
   }
 
   // ----- teams
@@ -432,7 +428,7 @@ export class CertnEmulator extends FaultyEmulator {
   }
 
   deliveries(): CertnDelivery[] {
-    return [...this.#deliveries.values()].map((d) => clone(d));
+    return this.#webhooks.deliveries();
   }
 
   reportFiles(): CertnReportFileRecord[] {
@@ -480,11 +476,9 @@ export class CertnEmulator extends FaultyEmulator {
 
   /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
   async redeliver(deliveryId: string): Promise<CertnDelivery> {
-    const delivery = this.#deliveries.get(deliveryId);
+    const delivery = await this.#webhooks.redeliver(deliveryId);
     if (!delivery) throw new CertnEmulatorError(404, `no delivery ${deliveryId}`);
-    const ok = await this.#attempt(delivery);
-    if (ok) delivery.status = 'delivered';
-    return clone(delivery);
+    return delivery;
   }
 
   /** Stops auto-advance and retry timers and aborts webhook requests in flight. */
@@ -492,9 +486,7 @@ export class CertnEmulator extends FaultyEmulator {
     this.#stopped = true;
     for (const t of this.#autoTimers.values()) clearTimeout(t);
     this.#autoTimers.clear();
-    for (const t of this.#retryTimers) clearTimeout(t);
-    this.#retryTimers.clear();
-    this.#shutdown.abort();
+    this.#webhooks.stop();
     this.faultInjector.stop();
   }
 
@@ -784,7 +776,7 @@ export class CertnEmulator extends FaultyEmulator {
         object_type: 'CASE',
       };
       const body = JSON.stringify(event);
-      const delivery: CertnDelivery = {
+      await this.#webhooks.send({
         id: randomUUID(),
         caseId: after.id,
         url: team.webhookUrl,
@@ -793,61 +785,7 @@ export class CertnEmulator extends FaultyEmulator {
         signature: team.webhookSecret ? certnSignature(team.webhookSecret, body) : null,
         attempts: [],
         status: 'pending',
-      };
-      this.#deliveries.set(delivery.id, delivery);
-      const fault = this.faultInjector.callback();
-      if (fault.drop) {
-        delivery.status = 'dropped';
-        continue;
-      }
-      await this.faultInjector.sleep(fault.delayMs);
-      await this.#deliverWithRetries(delivery, 0);
-    }
-  }
-
-  async #deliverWithRetries(delivery: CertnDelivery, retryIndex: number): Promise<void> {
-    if (delivery.status === 'delivered') return;
-    const ok = await this.#attempt(delivery);
-    // A redeliver() may have succeeded while this attempt was in flight.
-    if ((delivery.status as CertnDelivery['status']) === 'delivered') return;
-    if (ok) {
-      delivery.status = 'delivered';
-      return;
-    }
-    const delay = this.webhookRetryDelaysMs[retryIndex];
-    if (delay === undefined || this.#stopped) {
-      delivery.status = 'failed';
-      return;
-    }
-    delivery.status = 'retrying';
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(timer);
-      void this.#deliverWithRetries(delivery, retryIndex + 1);
-    }, delay);
-    this.#retryTimers.add(timer);
-  }
-
-  async #attempt(delivery: CertnDelivery): Promise<boolean> {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (delivery.signature) headers['X-Signature'] = delivery.signature;
-    const at = now();
-    try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        headers,
-        body: delivery.body,
-        signal: AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(WEBHOOK_TIMEOUT_MS)]),
       });
-      await res.arrayBuffer().catch(() => undefined);
-      delivery.attempts.push({ at, statusCode: res.status, error: null });
-      return res.ok;
-    } catch (err) {
-      delivery.attempts.push({
-        at,
-        statusCode: null,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return false;
     }
   }
 
@@ -1021,15 +959,6 @@ export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express
     }
   });
   return app;
-}
-
-function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    typeof (err as { message?: unknown }).message === 'string'
-  );
 }
 
 export type RunningCertnEmulator = CertnEmulator & {

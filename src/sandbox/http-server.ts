@@ -27,3 +27,13 @@ export function listen(app: Express, port = 0, host = '127.0.0.1'): Promise<Runn
     server.on('error', reject);
   });
 }
+
+/** An error express or body-parser raised with an HTTP status (`type` e.g. `entity.parse.failed`). */
+export function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as { status?: unknown }).status === 'number' &&
+    typeof (err as { message?: unknown }).message === 'string'
+  );
+}

@@ -4,7 +4,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { listen } from './http-server';
+import { isHttpError, listen } from './http-server';
+import { WebhookSender } from './webhook-sender';
+import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
  * Emulator of the Justifacts order API defined in docs/vendors/justifacts.md (Justifacts has no public API):
@@ -97,24 +99,13 @@ export interface JustifactsCallbackEvent {
   occurredAt: string;
 }
 
-export interface JustifactsDeliveryAttempt {
-  at: string;
-  statusCode: number | null;
-  error: string | null;
-}
+export type JustifactsDeliveryAttempt = DeliveryAttempt;
 
-export interface JustifactsDelivery {
-  id: string;
+export interface JustifactsDelivery extends DeliveryRecord {
   orderId: string;
-  url: string;
   event: JustifactsCallbackEvent;
-  /** The exact bytes sent (and signed). */
-  body: string;
   /** The X-Justifacts-Signature header value: `sha256=<hex>`. */
   signature: string;
-  attempts: JustifactsDeliveryAttempt[];
-  /** `dropped`: fault injection decided the callback is never sent (no attempt, no retry). */
-  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 /** An error answered as `{ error: { code, message } }` with its HTTP status. */
@@ -252,11 +243,9 @@ export class JustifactsEmulator extends FaultyEmulator {
   #orders = new Map<string, OrderEntry>();
   #orderRequests: JustifactsOrderRequestRecord[] = [];
   #invitations: JustifactsInvitationRecord[] = [];
-  #deliveries = new Map<string, JustifactsDelivery>();
   #idempotency = new Map<string, { fingerprint: string; orderId: string }>();
   #autoTimers = new Map<string, NodeJS.Timeout>();
-  #retryTimers = new Set<NodeJS.Timeout>();
-  #shutdown = new AbortController();
+  readonly #webhooks: WebhookSender<JustifactsDelivery>;
   #stopped = false;
   readonly #signingSecret = randomUUID();
 
@@ -264,6 +253,14 @@ export class JustifactsEmulator extends FaultyEmulator {
     super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.#webhooks = new WebhookSender({
+      retryDelaysMs: this.webhookRetryDelaysMs,
+      timeoutMs: CALLBACK_TIMEOUT_MS,
+      signatureHeader: 'X-Justifacts-Signature',
+      userAgent: 'Justifacts-Callbacks',
+      redirect: 'manual',
+      faults: this.faultInjector,
+    });
   }
 
   // ----- accounts
@@ -337,7 +334,7 @@ export class JustifactsEmulator extends FaultyEmulator {
   }
 
   deliveries(): JustifactsDelivery[] {
-    return [...this.#deliveries.values()].map((d) => clone(d));
+    return this.#webhooks.deliveries();
   }
 
   // ----- progress
@@ -374,11 +371,9 @@ export class JustifactsEmulator extends FaultyEmulator {
 
   /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
   async redeliver(deliveryId: string): Promise<JustifactsDelivery> {
-    const delivery = this.#deliveries.get(deliveryId);
+    const delivery = await this.#webhooks.redeliver(deliveryId);
     if (!delivery) throw new JustifactsEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
-    const ok = await this.#attempt(delivery);
-    if (ok) delivery.status = 'delivered';
-    return clone(delivery);
+    return delivery;
   }
 
   /** Stops auto-advance and retry timers and aborts callback requests in flight. */
@@ -386,9 +381,7 @@ export class JustifactsEmulator extends FaultyEmulator {
     this.#stopped = true;
     for (const t of this.#autoTimers.values()) clearTimeout(t);
     this.#autoTimers.clear();
-    for (const t of this.#retryTimers) clearTimeout(t);
-    this.#retryTimers.clear();
-    this.#shutdown.abort();
+    this.#webhooks.stop();
     this.faultInjector.stop();
   }
 
@@ -599,7 +592,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       occurredAt,
     };
     const body = JSON.stringify(event);
-    const delivery: JustifactsDelivery = {
+    await this.#webhooks.send({
       id: randomUUID(),
       orderId: entry.data.orderId,
       url: callback.url,
@@ -608,64 +601,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       signature: `sha256=${hmacSha256Hex(callback.secret, body)}`,
       attempts: [],
       status: 'pending',
-    };
-    this.#deliveries.set(delivery.id, delivery);
-    const fault = this.faultInjector.callback();
-    if (fault.drop) {
-      delivery.status = 'dropped';
-      return;
-    }
-    await this.faultInjector.sleep(fault.delayMs);
-    await this.#deliverWithRetries(delivery, 0);
-  }
-
-  async #deliverWithRetries(delivery: JustifactsDelivery, retryIndex: number): Promise<void> {
-    if (delivery.status === 'delivered') return;
-    const ok = await this.#attempt(delivery);
-    // A redeliver() may have succeeded while this attempt was in flight.
-    if ((delivery.status as JustifactsDelivery['status']) === 'delivered') return;
-    if (ok) {
-      delivery.status = 'delivered';
-      return;
-    }
-    const delay = this.webhookRetryDelaysMs[retryIndex];
-    if (delay === undefined || this.#stopped) {
-      delivery.status = 'failed';
-      return;
-    }
-    delivery.status = 'retrying';
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(timer);
-      void this.#deliverWithRetries(delivery, retryIndex + 1);
-    }, delay);
-    this.#retryTimers.add(timer);
-  }
-
-  async #attempt(delivery: JustifactsDelivery): Promise<boolean> {
-    const at = now();
-    try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'Justifacts-Callbacks',
-          'X-Justifacts-Signature': delivery.signature,
-        },
-        body: delivery.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      delivery.attempts.push({ at, statusCode: res.status, error: null });
-      return res.ok;
-    } catch (err) {
-      delivery.attempts.push({
-        at,
-        statusCode: null,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return false;
-    }
+    });
   }
 
   #scheduleAuto(orderId: string): void {
@@ -845,15 +781,6 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
     }
   });
   return app;
-}
-
-function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    typeof (err as { message?: unknown }).message === 'string'
-  );
 }
 
 export type RunningJustifactsEmulator = JustifactsEmulator & {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { listen } from './http-server';
+import { isHttpError, listen } from './http-server';
 
 /**
  * Emulator of the Justworks pending-hire API defined in docs/vendors/justworks.md (Justworks has no public
@@ -637,15 +637,6 @@ export function createJustworksEmulatorApp(emulator: JustworksEmulator): express
     }
   });
   return app;
-}
-
-function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    typeof (err as { message?: unknown }).message === 'string'
-  );
 }
 
 export type RunningJustworksEmulator = JustworksEmulator & {

@@ -4,7 +4,9 @@ import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { listen } from './http-server';
+import { isHttpError, listen } from './http-server';
+import { WebhookSender } from './webhook-sender';
+import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
  * Emulator of VICTIG's order API as defined in docs/vendors/victig.md (VICTIG publishes no API, so that
@@ -210,23 +212,13 @@ export interface VictigCallbackEvent {
   occurredAt: string;
 }
 
-export interface VictigDeliveryAttempt {
-  at: string;
-  statusCode: number | null;
-  error: string | null;
-}
+export type VictigDeliveryAttempt = DeliveryAttempt;
 
-export interface VictigDelivery {
-  id: string;
+export interface VictigDelivery extends DeliveryRecord {
   orderId: string;
-  url: string;
   event: VictigCallbackEvent;
-  /** The exact bytes sent (and signed). */
-  body: string;
+  /** The X-Victig-Signature header value (hex). */
   signature: string;
-  attempts: VictigDeliveryAttempt[];
-  /** `dropped`: fault injection decided the callback is never sent (no attempt, no retry). */
-  status: 'pending' | 'retrying' | 'delivered' | 'failed' | 'dropped';
 }
 
 /** An error answered as `{ error: { code, description } }` with its HTTP status. */
@@ -326,12 +318,10 @@ export class VictigEmulator extends FaultyEmulator {
   #orders = new Map<string, VictigOrderRecord>();
   #requests: VictigOrderRequestRecord[] = [];
   #quickApps: VictigQuickAppRecord[] = [];
-  #deliveries = new Map<string, VictigDelivery>();
   #idempotency = new Map<string, { fingerprint: string; orderId: string }>();
   #failures: { remaining: number; status: number } = { remaining: 0, status: 503 };
   #autoTimers = new Map<string, NodeJS.Timeout>();
-  #retryTimers = new Set<NodeJS.Timeout>();
-  #shutdown = new AbortController();
+  readonly #webhooks: WebhookSender<VictigDelivery>;
   #stopped = false;
   readonly #signingSecret = randomUUID();
 
@@ -339,6 +329,14 @@ export class VictigEmulator extends FaultyEmulator {
     super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.#webhooks = new WebhookSender({
+      retryDelaysMs: this.webhookRetryDelaysMs,
+      timeoutMs: CALLBACK_TIMEOUT_MS,
+      signatureHeader: 'X-Victig-Signature',
+      userAgent: 'VICTIG-Callbacks/1.0',
+      redirect: 'manual',
+      faults: this.faultInjector,
+    });
   }
 
   // ----- accounts
@@ -440,7 +438,7 @@ export class VictigEmulator extends FaultyEmulator {
   }
 
   deliveries(): VictigDelivery[] {
-    return [...this.#deliveries.values()].map(clone);
+    return this.#webhooks.deliveries();
   }
 
   // ----- progress
@@ -481,11 +479,9 @@ export class VictigEmulator extends FaultyEmulator {
 
   /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
   async redeliver(deliveryId: string): Promise<VictigDelivery> {
-    const delivery = this.#deliveries.get(deliveryId);
+    const delivery = await this.#webhooks.redeliver(deliveryId);
     if (!delivery) throw new VictigEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
-    const ok = await this.#attempt(delivery);
-    if (ok) delivery.status = 'delivered';
-    return clone(delivery);
+    return delivery;
   }
 
   /** Stops auto-advance and retry timers and aborts callbacks in flight. */
@@ -493,9 +489,7 @@ export class VictigEmulator extends FaultyEmulator {
     this.#stopped = true;
     for (const t of this.#autoTimers.values()) clearTimeout(t);
     this.#autoTimers.clear();
-    for (const t of this.#retryTimers) clearTimeout(t);
-    this.#retryTimers.clear();
-    this.#shutdown.abort();
+    this.#webhooks.stop();
     this.faultInjector.stop();
   }
 
@@ -746,7 +740,7 @@ export class VictigEmulator extends FaultyEmulator {
       occurredAt: order.updatedAt,
     };
     const body = JSON.stringify(event);
-    const delivery: VictigDelivery = {
+    await this.#webhooks.send({
       id: randomUUID(),
       orderId: order.orderId,
       url: account.callbackUrl,
@@ -755,64 +749,7 @@ export class VictigEmulator extends FaultyEmulator {
       signature: hmacSha256Hex(account.callbackSecret, body),
       attempts: [],
       status: 'pending',
-    };
-    this.#deliveries.set(delivery.id, delivery);
-    const fault = this.faultInjector.callback();
-    if (fault.drop) {
-      delivery.status = 'dropped';
-      return;
-    }
-    await this.faultInjector.sleep(fault.delayMs);
-    await this.#deliverWithRetries(delivery, 0);
-  }
-
-  async #deliverWithRetries(delivery: VictigDelivery, retryIndex: number): Promise<void> {
-    if (delivery.status === 'delivered') return;
-    const ok = await this.#attempt(delivery);
-    // A redeliver() may have succeeded while this attempt was in flight.
-    if ((delivery.status as VictigDelivery['status']) === 'delivered') return;
-    if (ok) {
-      delivery.status = 'delivered';
-      return;
-    }
-    const delay = this.webhookRetryDelaysMs[retryIndex];
-    if (delay === undefined || this.#stopped) {
-      delivery.status = 'failed';
-      return;
-    }
-    delivery.status = 'retrying';
-    const timer = setTimeout(() => {
-      this.#retryTimers.delete(timer);
-      void this.#deliverWithRetries(delivery, retryIndex + 1);
-    }, delay);
-    this.#retryTimers.add(timer);
-  }
-
-  async #attempt(delivery: VictigDelivery): Promise<boolean> {
-    const at = now();
-    try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json',
-          'User-Agent': 'VICTIG-Callbacks/1.0',
-          'X-Victig-Signature': delivery.signature,
-        },
-        body: delivery.body,
-        redirect: 'manual',
-        signal: AbortSignal.any([this.#shutdown.signal, AbortSignal.timeout(CALLBACK_TIMEOUT_MS)]),
-      });
-      await res.arrayBuffer().catch(() => undefined);
-      delivery.attempts.push({ at, statusCode: res.status, error: null });
-      return res.ok;
-    } catch (err) {
-      delivery.attempts.push({
-        at,
-        statusCode: null,
-        error: err instanceof Error ? err.message : String(err),
-      });
-      return false;
-    }
+    });
   }
 
   #scheduleAuto(orderId: string): void {
@@ -979,15 +916,6 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
     }
   });
   return app;
-}
-
-function isHttpError(err: unknown): err is { status: number; type?: string; message: string } {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as { status?: unknown }).status === 'number' &&
-    typeof (err as { message?: unknown }).message === 'string'
-  );
 }
 
 export type RunningVictigEmulator = VictigEmulator & {
