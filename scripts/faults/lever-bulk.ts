@@ -13,11 +13,8 @@
  * and the Temporal CLI (`npm run temporal:install`); starts its own Temporal dev server. Exit code 1 unless every
  * candidate got `CERTN - Pending`, no check failed, and Lever answered 429 at most 5 times.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
 import { startStack, type Stack } from '../../test/support/stack';
@@ -106,8 +103,7 @@ async function main(): Promise<number> {
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_lever_bulk',
   );
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'bgc-lever-bulk-'));
-  const temporal = new DevServerProcess(await freePort(), path.join(dataDir, 'temporal.db'));
+  const temporal = await DevServerProcess.inTempDir('bgc-lever-bulk-');
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;
   try {
@@ -204,8 +200,7 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    await temporal.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await temporal.dispose();
   }
 }
 

@@ -13,8 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -80,8 +79,7 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<number> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'bgc-fault-outage-'));
-  const temporalServer = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+  const temporalServer = await DevServerProcess.inTempDir('bgc-fault-outage-');
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const lever = await startLeverEmulator();
   const certn = await startCertnEmulator({ autoAdvanceMs: null });
@@ -280,9 +278,8 @@ async function main(): Promise<number> {
     await Promise.all(
       children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
     );
-    await temporalServer.stop();
+    await temporalServer.dispose();
     await Promise.all([lever.close(), certn.close(), pool.end()]);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

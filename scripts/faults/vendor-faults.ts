@@ -14,11 +14,8 @@
  * the Temporal CLI (`npm run temporal:install`); starts its own Temporal dev server. Exit code 1 unless every
  * check completed without duplicates.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { recreateDatabase } from '../../test/support/database';
 import { runFaultScenario, summaryLines } from '../../test/support/fault-scenario';
 import { startStack } from '../../test/support/stack';
@@ -53,8 +50,7 @@ async function main(): Promise<number> {
   );
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR'; // not a warning per failed activity attempt: they are the point
   // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.
-  const dir = mkdtempSync(path.join(tmpdir(), 'bgc-vendor-faults-'));
-  const temporal = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+  const temporal = await DevServerProcess.inTempDir('bgc-vendor-faults-');
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;
   try {
@@ -102,8 +98,7 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    await temporal.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await temporal.dispose();
   }
 }
 

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH, searchAttributeArgs } from './dev-server';
 
@@ -28,6 +31,25 @@ export class DevServerProcess {
     readonly port: number,
     readonly dbFile: string,
   ) {}
+
+  /**
+   * A server on a free port whose SQLite file lives in a new temporary directory (`prefix` names it);
+   * `dispose()` stops the server and removes the directory.
+   */
+  static async inTempDir(prefix: string): Promise<DevServerProcess> {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    const server = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+    server.tempDir = dir;
+    return server;
+  }
+
+  private tempDir: string | undefined;
+
+  /** Stops the server and removes its temporary directory (servers from `inTempDir`). */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (this.tempDir !== undefined) rmSync(this.tempDir, { recursive: true, force: true });
+  }
 
   get address(): string {
     return `127.0.0.1:${this.port}`;

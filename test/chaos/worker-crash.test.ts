@@ -1,8 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
@@ -21,7 +18,6 @@ const ADMIN_TOKEN = `chaos-${randomBytes(12).toString('hex')}`;
  * dev server (persisted SQLite) is restarted once. Every check still completes, each with one vendor order.
  */
 describe('worker and server crashes', () => {
-  let dir: string;
   let temporal: DevServerProcess;
   let lever: RunningLeverEmulator;
   let certn: RunningCertnEmulator;
@@ -31,8 +27,7 @@ describe('worker and server crashes', () => {
   let apiUrl: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'bgc-chaos-'));
-    temporal = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+    temporal = await DevServerProcess.inTempDir('bgc-chaos-');
     await temporal.start();
     lever = await startLeverEmulator({ webhookRetryDelaysMs: [200, 400, 800, 1600, 3200] });
     certn = await startCertnEmulator({ autoAdvanceMs: 400, webhookRetryDelaysMs: [200, 1000, 3000] });
@@ -58,8 +53,7 @@ describe('worker and server crashes', () => {
   afterAll(async () => {
     await Promise.all([api, worker].filter(Boolean).map((p) => stopProcess(p, 'SIGKILL')));
     await Promise.all([lever?.close(), certn?.close()]);
-    await temporal?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await temporal?.dispose();
   });
 
   it('completes every check, once each, through worker SIGKILLs and a server restart', async () => {

@@ -1,9 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { WebhookDelivery } from '../../src/sandbox/lever-emulator';
 import { WebhookInbox } from '../../src/db/inbox';
-import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 
@@ -15,14 +12,12 @@ const BURST = 30;
  * so that it can stop it and start it again on the same port and database.
  */
 describe('webhooks during a Temporal outage (own dev server, stopped and restarted)', () => {
-  let dir: string;
   let server: DevServerProcess;
   let stack: Stack;
   let conn: Awaited<ReturnType<Stack['createConnection']>>;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'bgc-inbox-relay-'));
-    server = new DevServerProcess(await freePort(), path.join(dir, 'temporal.db'));
+    server = await DevServerProcess.inTempDir('bgc-inbox-relay-');
     await server.start();
     // The SDK core logs every retried worker poll while the server is down; keep this file's output readable.
     const sdkLevel = process.env.TEST_SDK_LOG_LEVEL;
@@ -38,8 +33,7 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
 
   afterAll(async () => {
     await stack?.stop();
-    await server?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   const inboxRows = async (connectionId: string) =>
