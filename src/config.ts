@@ -154,6 +154,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * could not be started on arrival (Temporal unreachable).
    */
   INBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  /**
+   * Pause between two looks for deleted connections whose last running check has ended (ms): their secrets are
+   * erased then (src/api/connection-retirement.ts).
+   */
+  CONNECTION_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(10_000),
   /** Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI; default: ADMIN_TOKEN. */
   CODEC_TOKEN: z.preprocess(
     unsetIfEmpty,

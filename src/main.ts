@@ -1,6 +1,8 @@
 import { apiConfigSchema, loadConfig } from './config';
 import { createApp } from './api/app';
+import { ConnectionRetirement } from './api/connection-retirement';
 import { createInboxRelay } from './api/inbox-relay';
+import { ConnectionRepository } from './db/connections';
 import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { secretBoxFromConfig } from './db/secret-box';
@@ -27,10 +29,17 @@ async function run(): Promise<void> {
   // Starts the workflows of recorded deliveries that could not be started on arrival (Temporal unreachable).
   const relay = createInboxRelay({ config, pool, temporal, logger, secretBox });
   relay.start();
+  // Erases the secrets of deleted connections once their last running check has ended.
+  const retirement = new ConnectionRetirement({
+    connections: new ConnectionRepository(pool, secretBox),
+    temporal,
+    logger,
+    intervalMs: config.CONNECTION_SWEEP_INTERVAL_MS,
+  });
+  retirement.start();
   const shutdown = () => {
     server.close(() => {
-      void relay
-        .stop()
+      void Promise.all([relay.stop(), retirement.stop()])
         .then(() => Promise.all([pool.end(), temporal.connection.close()]))
         .finally(() => process.exit(0));
     });

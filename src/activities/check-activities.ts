@@ -176,21 +176,33 @@ export function createCheckActivities({ pool, logger, secretBox, leverRateLimite
 
     /** Explains to the recruiter why a check ended without results, and what to do. */
     async addCheckNote(
-      ref: SubjectRef & { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string },
+      ref: SubjectRef &
+        (
+          | { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string }
+          | { kind: 'cancelled'; ordered: boolean }
+        ),
     ): Promise<void> {
       return classified(async () => {
         const { adapter, connection, ats } = await load(ref);
         const name = adapter.displayName;
-        const detail = ref.detail.replace(/\.+$/, '');
-        const text = {
-          refused: `${name} background check not ordered: ${detail}.`,
-          'vendor-ended':
-            `${name} background check ended without results (vendor status: ${detail}). ` +
-            `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
-          failed:
-            `${name} background check failed: ${detail}. ` +
-            `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
-        }[ref.kind];
+        let text: string;
+        if (ref.kind === 'cancelled') {
+          text =
+            `${name} background check cancelled: the ${name} integration was removed from this account ` +
+            `(connection "${connection.name}"), so ${ref.ordered ? `the order was cancelled with ${name}` : 'nothing was ordered'} ` +
+            `and nothing more will be written for this check.`;
+        } else {
+          const detail = ref.detail.replace(/\.+$/, '');
+          text = {
+            refused: `${name} background check not ordered: ${detail}.`,
+            'vendor-ended':
+              `${name} background check ended without results (vendor status: ${detail}). ` +
+              `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
+            failed:
+              `${name} background check failed: ${detail}. ` +
+              `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
+          }[ref.kind];
+        }
         await ats.addNote(`${text}\n${reference()}`);
       });
     },

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { ConnectionUnavailable } from '../db/connections';
 import { ExternalApiError, withRequestBudget, type RequestBudget } from '../integrations/http-error';
 import { FAILURE } from '../domain/failures';
 
@@ -37,12 +38,16 @@ function whatToDo(err: ExternalApiError): string {
 }
 
 /**
- * Turns an external API error into the failure Temporal should see: access denied and other 4xx are not
- * retried (the same request fails the same way) and say what to do; an answer with Retry-After (429, 503) is
- * retried after that long; everything else (5xx, 429 without Retry-After, no answer: connection refused or reset,
- * timeout) is retried with the workflow's backoff.
+ * Turns an external API error into the failure Temporal should see: a connection that is gone, access denied
+ * and other 4xx are not retried (the same request fails the same way) and say what to do; an answer with
+ * Retry-After (429, 503) is retried after that long; everything else (5xx, 429 without Retry-After, no answer:
+ * connection refused or reset, timeout) is retried with the workflow's backoff.
  */
 export function toActivityFailure(err: unknown): unknown {
+  if (err instanceof ConnectionUnavailable) {
+    // Deleted and its secrets erased (or never there): no retry brings it back.
+    return ApplicationFailure.create({ message: err.message, type: FAILURE.Permanent, nonRetryable: true });
+  }
   if (!(err instanceof ExternalApiError)) return err;
   if (err.accessDenied) {
     const type = ATS_SERVICES.has(err.service) ? FAILURE.AtsAccessDenied : FAILURE.VendorAccessDenied;

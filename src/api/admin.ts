@@ -1,182 +1,243 @@
-import { randomBytes } from 'node:crypto';
-import express, { Router, type Request } from 'express';
+import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
-import type { ConnectionRepository } from '../db/connections';
+import type { ConnectionRepository, EventInput } from '../db/connections';
+import { publicView, type ConnectionSummary } from '../domain/connection';
+import type { Logger } from '../logger';
+import { integrationFor } from '../vendors';
+import { cancelCheckSignal, checkStateQuery, checkWorkflowId } from '../workflows/definitions';
+import { adminActor, requireAdminToken } from './admin-auth';
 import {
-  ashbyConnectionInputSchema,
-  leverConnectionInputSchema,
-  publicView,
-  type AtsConfig,
-  type Connection,
-  type LeverConnectionInput,
-} from '../domain/connection';
-import { ExternalApiError } from '../integrations/http-error';
-import { LeverClient } from '../integrations/lever/client';
-import { integrationFor, integrationNames } from '../vendors';
-import type { IntegrationDefinition } from '../vendors/types';
-import { checkStateQuery, checkWorkflowId } from '../workflows/definitions';
-import { requireAdminToken } from './admin-auth';
+  fieldIssues,
+  resolveConnection,
+  resolvePatch,
+  settingChanges,
+  type Refusal,
+} from './connection-input';
+import { eraseSecrets, runningWorkflows } from './connection-retirement';
 import { sendProblem } from './problem';
-
-const connectionInputSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    lever: leverConnectionInputSchema.optional(),
-    ashby: ashbyConnectionInputSchema.optional(),
-    vendor: z.looseObject({ type: z.string().min(1) }),
-  })
-  .refine((v) => (v.lever === undefined) !== (v.ashby === undefined), {
-    message: 'give exactly one ATS: lever or ashby',
-    path: ['lever'],
-  });
 
 export interface AdminDeps {
   connections: ConnectionRepository;
   checks: CheckRepository;
   temporal: Client;
+  logger: Logger;
   adminToken: string;
   publicBaseUrl?: string;
 }
 
-function issues(error: z.ZodError) {
-  return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+const deleteQuerySchema = z.object({
+  cancelRunning: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('false'),
+});
+const listQuerySchema = z.object({
+  includeDeleted: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('false'),
+});
+
+/** `If-Match: "<version>"` (or `W/"<version>"`, or `*`): the version a change was based on, or undefined. */
+function ifMatch(req: Request): { ok: true; version?: number } | { ok: false } {
+  const header = req.get('if-match');
+  if (header === undefined || header.trim() === '*') return { ok: true };
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(header);
+  return match?.[1] === undefined ? { ok: false } : { ok: true, version: Number(match[1]) };
 }
 
-type AtsResolution =
-  { ok: true; ats: AtsConfig; partnerSecret?: string } | { ok: false; status: number; detail: string };
+const etag = (connection: ConnectionSummary) => `"${connection.lifecycle.version}"`;
+
+function sendRefusal(res: Response, refusal: Refusal) {
+  sendProblem(res, refusal.status, refusal.detail, refusal.errors ? { errors: refusal.errors } : {});
+}
 
 /**
- * Lever: checks the API key against Lever (reading the pipeline stages) and resolves the trigger stage, given by
- * name or ID, to the stage ID that webhooks carry — when the integration is started by a stage change.
+ * Admin API: connections (one customer's ATS account + vendor settings) over their whole life — created,
+ * changed, paused, resumed, deleted — with an append-only event log, and a look at a check.
  */
-async function resolveLever(
-  input: LeverConnectionInput,
-  integration: IntegrationDefinition,
-): Promise<AtsResolution> {
-  const secrets = { apiKey: input.apiKey, signatureToken: input.signatureToken };
-  let stages: { id: string; text: string }[];
-  try {
-    stages = await new LeverClient(input.apiBaseUrl, input.apiKey).listStages();
-  } catch (err) {
-    if (err instanceof ExternalApiError && err.accessDenied) {
-      return {
-        ok: false,
-        status: 422,
-        detail: 'Lever refused the API key while reading the pipeline stages.',
-      };
-    }
-    if (err instanceof ExternalApiError && err.permanent) {
-      // Lever answered, and will answer the same again: the given base URL or key is wrong (e.g. 404, 431).
-      return {
-        ok: false,
-        status: 422,
-        detail: `Lever refused to list the pipeline stages (HTTP ${err.status}); check lever.apiBaseUrl and lever.apiKey.`,
-      };
-    }
-    return { ok: false, status: 502, detail: 'Lever could not be asked for the pipeline stages; try again.' };
-  }
-  if (integration.leverTrigger !== 'stage-change') {
-    return { ok: true, ats: { kind: 'lever', settings: { apiBaseUrl: input.apiBaseUrl }, secrets } };
-  }
-  const { triggerStageId, triggerStageName } = input;
-  if (triggerStageId === undefined && triggerStageName === undefined) {
-    return {
-      ok: false,
-      status: 400,
-      detail: `${integration.displayName} needs lever.triggerStageName or lever.triggerStageId.`,
-    };
-  }
-  const stage = stages.find((s) =>
-    triggerStageId !== undefined ? s.id === triggerStageId : s.text === triggerStageName,
-  );
-  if (stage === undefined) {
-    const wanted =
-      triggerStageId !== undefined ? `with ID "${triggerStageId}"` : `named "${triggerStageName}"`;
-    return { ok: false, status: 422, detail: `Lever has no pipeline stage ${wanted}.` };
-  }
-  return {
-    ok: true,
-    ats: {
-      kind: 'lever',
-      settings: { apiBaseUrl: input.apiBaseUrl, triggerStageId: stage.id, triggerStageName: stage.text },
-      secrets,
-    },
-  };
-}
-
-/** Admin API: connections (one customer's ATS account + vendor settings) and a look at a check. */
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
-  router.use('/admin', requireAdminToken(deps.adminToken), express.json({ limit: '256kb' }));
+  router.use(
+    '/admin',
+    requireAdminToken(deps.adminToken),
+    express.json({ limit: '256kb', type: ['application/json', 'application/merge-patch+json'] }),
+  );
   const baseUrl = (req: Request) =>
     deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  const view = (connection: Connection, req: Request) =>
+  const view = (connection: ConnectionSummary, req: Request) =>
     publicView(connection, baseUrl(req), {
       vendorCallbacks: integrationFor(connection.vendor)?.workflow === 'backgroundCheck',
     });
+  /** Who made a change: a fingerprint of the bearer token the request carried (already checked). */
+  const by = (req: Request): EventInput => ({ actor: adminActor(req.get('authorization') ?? '') });
+  /** The connection named in the path, unless it is unknown (404) or deleted (409). */
+  async function changeable(req: Request, res: Response): Promise<ConnectionSummary | undefined> {
+    const summary = await deps.connections.findSummary(String(req.params.id));
+    if (summary === undefined) {
+      sendProblem(res, 404, 'No such connection.');
+      return undefined;
+    }
+    if (summary.lifecycle.status === 'deleted') {
+      sendProblem(res, 409, 'The connection was deleted; create a new one instead.');
+      return undefined;
+    }
+    return summary;
+  }
 
   router.post('/admin/connections', async (req, res) => {
-    const input = connectionInputSchema.safeParse(req.body);
-    if (!input.success)
-      return sendProblem(res, 400, 'The connection is not valid.', { errors: issues(input.error) });
-    const integration = integrationFor(input.data.vendor.type);
-    if (integration === undefined) {
-      return sendProblem(res, 422, `Unknown vendor type; use one of: ${integrationNames().join(', ')}.`);
-    }
-    const atsKind = input.data.lever ? 'lever' : 'ashby';
-    if (!integration.supportedAts.includes(atsKind)) {
-      return sendProblem(res, 422, `${integration.displayName} cannot be connected to ${atsKind}.`);
-    }
-    const vendor = integration.connectionInputSchema.safeParse(input.data.vendor);
-    if (!vendor.success) {
-      return sendProblem(res, 400, 'The vendor settings are not valid.', { errors: issues(vendor.error) });
-    }
-    let resolved: AtsResolution;
-    if (input.data.lever) {
-      resolved = await resolveLever(input.data.lever, integration);
-    } else {
-      const ashby = input.data.ashby!;
-      const partnerSecret = ashby.partnerSecret ?? randomBytes(32).toString('base64url');
-      resolved = {
-        ok: true,
-        ats: {
-          kind: 'ashby',
-          settings: { apiBaseUrl: ashby.apiBaseUrl },
-          secrets: { apiKey: ashby.apiKey, partnerSecret },
-        },
-        partnerSecret,
-      };
-    }
-    if (!resolved.ok) return sendProblem(res, resolved.status, resolved.detail);
-    const connection = await deps.connections.create({
-      name: input.data.name,
-      ats: resolved.ats,
-      vendor: integration.vendor,
-      vendorSettings: vendor.data.settings,
-      vendorSecrets: vendor.data.secrets,
+    const resolved = await resolveConnection(req.body);
+    if (!resolved.ok) return sendRefusal(res, resolved);
+    const connection = await deps.connections.create(resolved.connection, {
+      ...by(req),
+      detail: { vendor: resolved.connection.vendor, ats: resolved.connection.ats.kind },
     });
-    // The partner secret is shown once, here: the admin gives it to Ashby with the partner base URL.
-    res.status(201).json({
-      ...view(connection, req),
+    // A generated partner secret is shown once, here: the admin gives it to Ashby with the partner base URL.
+    res
+      .status(201)
+      .set('ETag', etag(connection))
+      .json({
+        ...view(connection, req),
+        ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
+      });
+  });
+
+  router.get('/admin/connections', async (req, res) => {
+    const query = listQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      return sendProblem(res, 400, 'The query is not valid.', { errors: fieldIssues(query.error) });
+    }
+    const all = await deps.connections.summaries({ includeDeleted: query.data.includeDeleted === 'true' });
+    res.json({ connections: all.map((c) => view(c, req)) });
+  });
+
+  router.get('/admin/connections/:id', async (req, res) => {
+    const connection = await deps.connections.findSummary(req.params.id);
+    if (connection === undefined) return sendProblem(res, 404, 'No such connection.');
+    res.set('ETag', etag(connection)).json(view(connection, req));
+  });
+
+  /**
+   * Changes settings and rotates secrets: a JSON merge patch of the creation body, validated as a whole like a
+   * new connection. Running checks use the new values from their next step.
+   */
+  router.patch('/admin/connections/:id', async (req, res) => {
+    const summary = await changeable(req, res);
+    if (summary === undefined) return;
+    const precondition = ifMatch(req);
+    if (!precondition.ok) return sendProblem(res, 400, 'If-Match must be an ETag such as "3", or *.');
+    if (precondition.version !== undefined && precondition.version !== summary.lifecycle.version) {
+      return sendProblem(res, 412, 'The connection changed since that version; read it again.');
+    }
+    const current = await deps.connections.get(summary.id);
+    const resolved = await resolvePatch(current, req.body);
+    if (!resolved.ok) return sendRefusal(res, resolved);
+    const changes = settingChanges(current, { ...current, ...resolved.connection });
+    if (changes.length === 0) return res.set('ETag', etag(current)).json(view(current, req));
+    const updated = await deps.connections.update(
+      current.id,
+      current.lifecycle.version,
+      resolved.connection,
+      {
+        ...by(req),
+        changes,
+      },
+    );
+    if (updated === 'conflict') {
+      return sendProblem(
+        res,
+        409,
+        'The connection was changed or deleted meanwhile; read it again and retry.',
+      );
+    }
+    deps.logger.info(
+      { connectionId: updated.id, changed: changes.map((c) => c.path) },
+      'connection changed by an admin',
+    );
+    res.set('ETag', etag(updated)).json({
+      ...view(updated, req),
       ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
     });
   });
 
-  router.get('/admin/connections', async (req, res) => {
-    res.json({ connections: (await deps.connections.list()).map((c) => view(c, req)) });
+  for (const [action, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    router.post(`/admin/connections/:id/${action}`, async (req, res) => {
+      const summary = await changeable(req, res);
+      if (summary === undefined) return;
+      const result = await deps.connections.setPaused(summary.id, paused, by(req));
+      if (result === undefined) return sendProblem(res, 409, 'The connection was deleted meanwhile.');
+      if (result.changed) deps.logger.info({ connectionId: summary.id }, `connection ${action}d by an admin`);
+      res.set('ETag', etag(result.connection)).json(view(result.connection, req));
+    });
+  }
+
+  /**
+   * Deletes a connection: its webhook URLs stop answering at once and its status log and events stay. Checks
+   * already running finish (or, with `cancelRunning=true`, are cancelled); its secrets are erased once none runs.
+   */
+  router.delete('/admin/connections/:id', async (req, res) => {
+    const query = deleteQuerySchema.safeParse(req.query);
+    if (!query.success) {
+      return sendProblem(res, 400, 'The query is not valid.', { errors: fieldIssues(query.error) });
+    }
+    const summary = await changeable(req, res);
+    if (summary === undefined) return;
+    const cancelRunning = query.data.cancelRunning === 'true';
+    if (!(await deps.connections.markDeleted(summary.id, { ...by(req), detail: { cancelRunning } }))) {
+      return sendProblem(res, 409, 'The connection was deleted meanwhile.');
+    }
+    const running = await runningWorkflows(deps.temporal, summary.id);
+    let cancelled = 0;
+    if (cancelRunning) {
+      for (const run of running) {
+        if (run.type !== 'backgroundCheck') continue;
+        try {
+          await deps.temporal.workflow
+            .getHandle(run.workflowId, run.runId)
+            .signal(cancelCheckSignal, { by: 'admin' });
+          cancelled += 1;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err; // it ended meanwhile
+        }
+      }
+      if (cancelled > 0) {
+        await deps.connections.recordEvent(summary.id, 'checks-cancelled', {
+          ...by(req),
+          detail: { checks: cancelled },
+        });
+      }
+    }
+    const secretsErased = running.length === 0 && (await eraseSecrets(deps.connections, summary.id));
+    deps.logger.info(
+      { connectionId: summary.id, running: running.length, cancelled, secretsErased },
+      'connection deleted by an admin',
+    );
+    const deleted = await deps.connections.findSummary(summary.id);
+    res.json({
+      ...view(deleted ?? summary, req),
+      runningWorkflows: running.length,
+      cancelledChecks: cancelled,
+    });
   });
 
-  router.get('/admin/connections/:id', async (req, res) => {
-    const connection = await deps.connections.find(req.params.id);
+  router.get('/admin/connections/:id/events', async (req, res) => {
+    const connection = await deps.connections.findSummary(req.params.id);
     if (connection === undefined) return sendProblem(res, 404, 'No such connection.');
-    res.json(view(connection, req));
+    const events = await deps.connections.events(connection.id);
+    res.json({
+      events: events.map((e) => ({
+        id: e.id,
+        at: e.at.toISOString(),
+        action: e.action,
+        actor: e.actor,
+        changes: e.changes,
+        ...(e.detail === null || e.detail === undefined ? {} : { detail: e.detail }),
+      })),
+    });
   });
 
   /** The latest check of an opportunity: live state from the workflow, and the status log from PostgreSQL. */
   router.get('/admin/connections/:id/checks/:subjectId', async (req, res) => {
-    const connection = await deps.connections.find(req.params.id);
+    const connection = await deps.connections.findSummary(req.params.id);
     if (connection === undefined) return sendProblem(res, 404, 'No such connection.');
     const workflowId = checkWorkflowId(connection.id, req.params.subjectId);
     try {

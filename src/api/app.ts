@@ -66,6 +66,7 @@ export function createApp({ config, pool, temporal, logger, secretBox }: AppDeps
       connections,
       checks,
       temporal,
+      logger,
       adminToken: config.ADMIN_TOKEN,
       publicBaseUrl: config.PUBLIC_BASE_URL,
     }),

@@ -49,6 +49,10 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
     authorization: string | undefined,
     res: Response,
   ): Promise<{ connection: Connection; adapter: CheckVendorAdapter; settings: unknown } | undefined> {
+    if ((await deps.connections.findSummary(connectionId))?.lifecycle.status === 'deleted') {
+      refuse(res, 404, 'This integration was removed from the account.');
+      return undefined;
+    }
     const connection = await deps.connections.find(connectionId);
     const adapter = connection && checkAdapterFor(connection.vendor);
     if (
@@ -88,6 +92,13 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
   router.post('/ashby/:connectionId/assessment.start', async (req, res) => {
     const auth = await authorize(req.params.connectionId, req.get('authorization'), res);
     if (!auth) return;
+    if (auth.connection.lifecycle.status === 'paused') {
+      return refuse(
+        res,
+        422,
+        `The ${auth.adapter.displayName} integration is paused for this account; ask your administrator to resume it, then start the assessment again.`,
+      );
+    }
     const parsed = assessmentStartRequestSchema.safeParse(req.body);
     if (!parsed.success)
       return refuse(res, 422, `The assessment request is not valid (${firstIssue(parsed.error)}).`);

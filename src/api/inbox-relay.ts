@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
 import { decideLeverDelivery, refusedStartBackoffMs, startRecordedDelivery } from './lever-delivery';
+import { Periodic } from './periodic';
 
 export interface InboxRelayDeps {
   pool: Pool;
@@ -57,9 +58,7 @@ export class InboxRelay {
   private readonly batchSize: number;
   private readonly startTimeoutMs: number;
   private readonly leaseMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private pass: Promise<unknown> | undefined;
-  private running = false;
+  private readonly periodic: Periodic;
   private stopping = false;
   private temporalDown = false;
 
@@ -68,23 +67,23 @@ export class InboxRelay {
     this.batchSize = deps.batchSize ?? 20;
     this.startTimeoutMs = deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.leaseMs = deps.leaseMs ?? this.batchSize * this.startTimeoutMs + 30_000;
+    this.periodic = new Periodic(
+      () => this.runOnce(),
+      deps.intervalMs,
+      (err) => deps.logger.error({ err }, 'inbox relay pass failed'),
+    );
   }
 
   /** Runs a pass now and then every `intervalMs` after the previous one ended, until `stop`. */
   start(): void {
-    if (this.running) return;
-    this.running = true;
     this.stopping = false;
-    this.schedule(0);
+    this.periodic.start();
   }
 
   /** Stops the timer and waits for a pass in progress (it ends after the delivery at hand). */
   async stop(): Promise<void> {
-    this.running = false;
     this.stopping = true;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.pass;
+    await this.periodic.stop();
   }
 
   /** One pass: claims and handles batches until nothing is due, Temporal is unreachable or the relay stops. */
@@ -128,10 +127,15 @@ export class InboxRelay {
       const connection = await this.deps.connections.find(delivery.connectionId);
       const integration = connection && integrationFor(connection.vendor);
       const data = leverWebhookSchema.shape.data.safeParse(delivery.data);
-      if (connection === undefined || integration === undefined || connection.ats.kind !== 'lever') {
-        // Cannot happen while connections are never deleted; kept processed rather than retried forever.
+      if (
+        connection === undefined ||
+        integration === undefined ||
+        connection.ats.kind !== 'lever' ||
+        connection.lifecycle.status === 'deleted'
+      ) {
+        // Deleted after the delivery was recorded: a deleted connection starts nothing.
         logger.warn({ inboxId: delivery.id }, 'inbox relay: the delivery has no Lever connection any more');
-        await this.inbox.markProcessed(delivery.id, 'ignored-event');
+        await this.inbox.markProcessed(delivery.id, 'connection-deleted');
         pass.nothingToStart += 1;
         return;
       }
@@ -142,6 +146,11 @@ export class InboxRelay {
             connection.ats.settings,
           )
         : ({ kind: 'invalid', detail: 'stored data is not an object' } as const);
+      if (decision.kind === 'start' && connection.lifecycle.status === 'paused') {
+        await this.inbox.markProcessed(delivery.id, 'paused');
+        pass.nothingToStart += 1;
+        return;
+      }
       if (decision.kind !== 'start') {
         if (decision.kind === 'invalid') {
           logger.warn(
@@ -212,21 +221,6 @@ export class InboxRelay {
     if (pass.started + pass.alreadyRunning + pass.nothingToStart + pass.refused > 0) {
       logger.info(pass, 'inbox relay pass');
     }
-  }
-
-  private schedule(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const pass = this.runOnce().catch((err: unknown) => {
-        this.deps.logger.error({ err }, 'inbox relay pass failed');
-      });
-      this.pass = pass;
-      void pass.finally(() => {
-        if (this.pass === pass) this.pass = undefined;
-        this.schedule(this.deps.intervalMs);
-      });
-    }, delayMs);
   }
 }
 

@@ -43,7 +43,12 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
     async (req, res) => {
       const connection = await deps.connections.find(req.params.connectionId);
       const integration = connection && integrationFor(connection.vendor);
-      if (connection === undefined || integration === undefined || connection.ats.kind !== 'lever') {
+      if (
+        connection === undefined ||
+        integration === undefined ||
+        connection.ats.kind !== 'lever' ||
+        connection.lifecycle.status === 'deleted'
+      ) {
         return sendProblem(res, 404, 'No connection has this webhook URL.');
       }
       const lever = connection.ats;
@@ -78,6 +83,11 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
       if (decision.kind === 'done') {
         await deps.inbox.markProcessed(row.id, decision.outcome);
         return res.status(200).json({ accepted: true, outcome: decision.outcome });
+      }
+      if (connection.lifecycle.status === 'paused') {
+        // Recorded (the row says why nothing started); resuming the connection does not replay it.
+        await deps.inbox.markProcessed(row.id, 'paused');
+        return res.status(200).json({ accepted: true, outcome: 'paused' });
       }
 
       const result = await startRecordedDelivery(

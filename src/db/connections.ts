@@ -8,7 +8,10 @@ import {
   leverSettingsSchema,
   type AtsConfig,
   type Connection,
+  type ConnectionLifecycle,
+  type ConnectionSummary,
 } from '../domain/connection';
+import { inTransaction } from './pool';
 import { SecretBox, secretBoxFromEnv, sealedEnvelopeSchema, type SealedEnvelope } from './secret-box';
 
 /** What `secrets_sealed` holds once decrypted (and `secrets` held in plain text before it existed). */
@@ -25,8 +28,42 @@ const rowSchema = z.object({
   secrets: secretsSchema.nullable(),
   secrets_sealed: sealedEnvelopeSchema.nullable(),
   created_at: z.date(),
+  version: z.number().int(),
+  updated_at: z.date(),
+  paused_at: z.date().nullable(),
+  deleted_at: z.date().nullable(),
+  secrets_erased_at: z.date().nullable(),
 });
 type Row = z.infer<typeof rowSchema>;
+
+function lifecycleOf(r: Row): ConnectionLifecycle {
+  return {
+    status: r.deleted_at !== null ? 'deleted' : r.paused_at !== null ? 'paused' : 'active',
+    version: r.version,
+    updatedAt: r.updated_at,
+    pausedAt: r.paused_at,
+    deletedAt: r.deleted_at,
+    secretsErasedAt: r.secrets_erased_at,
+  };
+}
+
+function summaryOf(r: Row): ConnectionSummary {
+  return {
+    id: r.id,
+    name: r.name,
+    ats: {
+      kind: r.ats,
+      settings:
+        r.ats === 'lever'
+          ? leverSettingsSchema.parse(r.settings.ats)
+          : ashbySettingsSchema.parse(r.settings.ats),
+    },
+    vendor: r.vendor,
+    vendorSettings: r.settings.vendor,
+    createdAt: r.created_at,
+    lifecycle: lifecycleOf(r),
+  };
+}
 
 function toConnection(r: Row, secrets: Secrets): Connection {
   const ats: AtsConfig =
@@ -41,23 +78,54 @@ function toConnection(r: Row, secrets: Secrets): Connection {
           settings: ashbySettingsSchema.parse(r.settings.ats),
           secrets: ashbySecretsSchema.parse(secrets.ats),
         };
-  return {
-    id: r.id,
-    name: r.name,
-    ats,
-    vendor: r.vendor,
-    vendorSettings: r.settings.vendor,
-    vendorSecrets: secrets.vendor,
-    createdAt: r.created_at,
-  };
+  return { ...summaryOf(r), ats, vendorSecrets: secrets.vendor };
 }
 
-export type NewConnection = Omit<Connection, 'id' | 'createdAt'>;
+export type NewConnection = Pick<Connection, 'name' | 'ats' | 'vendor' | 'vendorSettings' | 'vendorSecrets'>;
+
+/** What an admin (or the service itself) did to a connection. */
+export type ConnectionAction =
+  'created' | 'updated' | 'paused' | 'resumed' | 'deleted' | 'checks-cancelled' | 'secrets-erased';
+
+/** One changed setting: its values when it is not a secret, only the fact that it changed when it is. */
+export type SettingChange = { path: string; from: unknown; to: unknown } | { path: string; secret: true };
+
+export interface ConnectionEvent {
+  id: string;
+  at: Date;
+  action: ConnectionAction;
+  /** `admin:<token fingerprint>` or `service`. */
+  actor: string;
+  changes: SettingChange[];
+  detail: unknown;
+}
+
+/** An event about to be appended: who did it, and what changed when the action alone does not say. */
+export interface EventInput {
+  actor: string;
+  changes?: SettingChange[];
+  detail?: unknown;
+}
+
+const eventRowSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  at: z.date(),
+  action: z.string(),
+  actor: z.string(),
+  changes: z.array(z.unknown()),
+  detail: z.unknown(),
+});
+
+/** Why an activity cannot use a connection any more: it is not there, or it was deleted and its secrets erased. */
+export class ConnectionUnavailable extends Error {
+  override readonly name = 'ConnectionUnavailable';
+}
 
 /**
  * Connections in PostgreSQL. Their secrets (ATS and vendor API keys, signature tokens, callback and partner
  * secrets) are stored only encrypted, in `secrets_sealed` (see secret-box.ts), bound to the connection id. The
  * box comes from the constructor; without one it is read from the environment (SECRETS_KEYS, SECRETS_KEY_ID).
+ * Every change is appended to `connection_events` in the same transaction.
  */
 export class ConnectionRepository {
   private readonly box: SecretBox;
@@ -69,38 +137,175 @@ export class ConnectionRepository {
     this.box = box ?? secretBoxFromEnv();
   }
 
-  async create(input: NewConnection): Promise<Connection> {
+  async create(input: NewConnection, event: EventInput): Promise<Connection> {
     const id = `conn_${randomBytes(12).toString('hex')}`;
     const secrets: Secrets = { ats: input.ats.secrets, vendor: input.vendorSecrets };
-    const result = await this.pool.query(
-      `INSERT INTO connections (id, name, ats, vendor, settings, secrets_sealed)
-       VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-      [
-        id,
-        input.name,
-        input.ats.kind,
-        input.vendor,
-        JSON.stringify({ ats: input.ats.settings, vendor: input.vendorSettings }),
-        JSON.stringify(this.box.seal(secrets, id)),
-      ],
-    );
-    return this.fromRow(result.rows[0]);
+    return inTransaction(this.pool, async (client) => {
+      const result = await client.query(
+        `INSERT INTO connections (id, name, ats, vendor, settings, secrets_sealed)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        [
+          id,
+          input.name,
+          input.ats.kind,
+          input.vendor,
+          JSON.stringify({ ats: input.ats.settings, vendor: input.vendorSettings }),
+          JSON.stringify(this.box.seal(secrets, id)),
+        ],
+      );
+      await appendEvent(client, id, 'created', event);
+      return this.fromRow(result.rows[0]);
+    });
   }
 
+  /** The connection with its secrets, or undefined when there is none or its secrets were erased. */
   async find(id: string): Promise<Connection | undefined> {
     const result = await this.pool.query('SELECT * FROM connections WHERE id = $1', [id]);
-    return result.rowCount === 0 ? undefined : this.fromRow(result.rows[0]);
+    if (result.rowCount === 0) return undefined;
+    const row = rowSchema.parse(result.rows[0]);
+    return row.secrets_erased_at === null ? this.fromRow(row) : undefined;
   }
 
   async get(id: string): Promise<Connection> {
     const found = await this.find(id);
-    if (found === undefined) throw new Error(`connection ${id} does not exist`);
+    if (found === undefined)
+      throw new ConnectionUnavailable(`connection ${id} does not exist or was deleted`);
     return found;
   }
 
+  /** The connection without its secrets (nothing is decrypted), deleted ones included. */
+  async findSummary(id: string): Promise<ConnectionSummary | undefined> {
+    const result = await this.pool.query('SELECT * FROM connections WHERE id = $1', [id]);
+    return result.rowCount === 0 ? undefined : summaryOf(rowSchema.parse(result.rows[0]));
+  }
+
+  /** Every connection whose secrets are still there, decrypted. */
   async list(): Promise<Connection[]> {
-    const result = await this.pool.query('SELECT * FROM connections ORDER BY created_at');
+    const result = await this.pool.query(
+      'SELECT * FROM connections WHERE secrets_erased_at IS NULL ORDER BY created_at',
+    );
     return result.rows.map((row) => this.fromRow(row));
+  }
+
+  async summaries(options: { includeDeleted: boolean }): Promise<ConnectionSummary[]> {
+    const result = await this.pool.query(
+      `SELECT * FROM connections WHERE $1 OR deleted_at IS NULL ORDER BY created_at, id`,
+      [options.includeDeleted],
+    );
+    return result.rows.map((row) => summaryOf(rowSchema.parse(row)));
+  }
+
+  /**
+   * Replaces the settings and secrets of a connection that is not deleted, if it is still at `expectedVersion`
+   * (else `conflict`: somebody changed it meanwhile; read it again and retry).
+   */
+  async update(
+    id: string,
+    expectedVersion: number,
+    next: NewConnection,
+    event: EventInput,
+  ): Promise<Connection | 'conflict'> {
+    const secrets: Secrets = { ats: next.ats.secrets, vendor: next.vendorSecrets };
+    return inTransaction(this.pool, async (client) => {
+      const result = await client.query(
+        `UPDATE connections SET name = $2, settings = $3, secrets_sealed = $4, secrets = NULL,
+           version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL AND version = $5 RETURNING *`,
+        [
+          id,
+          next.name,
+          JSON.stringify({ ats: next.ats.settings, vendor: next.vendorSettings }),
+          JSON.stringify(this.box.seal(secrets, id)),
+          expectedVersion,
+        ],
+      );
+      if (result.rowCount === 0) return 'conflict';
+      await appendEvent(client, id, 'updated', event);
+      return this.fromRow(result.rows[0]);
+    });
+  }
+
+  /**
+   * Pauses or resumes a connection that is not deleted. `changed` is false when it already was in that state
+   * (nothing is written then); undefined when there is no such connection or it was deleted.
+   */
+  async setPaused(
+    id: string,
+    paused: boolean,
+    event: EventInput,
+  ): Promise<{ connection: ConnectionSummary; changed: boolean } | undefined> {
+    return inTransaction(this.pool, async (client) => {
+      const result = await client.query(
+        `UPDATE connections SET paused_at = CASE WHEN $2 THEN now() END, version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL AND (paused_at IS NULL) = $2 RETURNING *`,
+        [id, paused],
+      );
+      if (result.rowCount === 1) {
+        await appendEvent(client, id, paused ? 'paused' : 'resumed', event);
+        return { connection: summaryOf(rowSchema.parse(result.rows[0])), changed: true };
+      }
+      const current = await client.query('SELECT * FROM connections WHERE id = $1 AND deleted_at IS NULL', [
+        id,
+      ]);
+      return current.rowCount === 0
+        ? undefined
+        : { connection: summaryOf(rowSchema.parse(current.rows[0])), changed: false };
+    });
+  }
+
+  /** Marks a connection deleted; false when there is none or it already was. Its secrets stay until erased. */
+  async markDeleted(id: string, event: EventInput): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const result = await client.query(
+        `UPDATE connections SET deleted_at = now(), version = version + 1, updated_at = now()
+         WHERE id = $1 AND deleted_at IS NULL`,
+        [id],
+      );
+      if (result.rowCount === 0) return false;
+      await appendEvent(client, id, 'deleted', event);
+      return true;
+    });
+  }
+
+  /** Erases the secrets of a deleted connection (once); true when this call erased them. */
+  async eraseSecrets(id: string, event: EventInput): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const result = await client.query(
+        `UPDATE connections SET secrets = NULL, secrets_sealed = NULL, secrets_erased_at = now()
+         WHERE id = $1 AND deleted_at IS NOT NULL AND secrets_erased_at IS NULL`,
+        [id],
+      );
+      if (result.rowCount === 0) return false;
+      await appendEvent(client, id, 'secrets-erased', event);
+      return true;
+    });
+  }
+
+  /** Deleted connections whose secrets still wait for their last running check to end. */
+  async awaitingErasure(connectionIds?: readonly string[]): Promise<string[]> {
+    const result = await this.pool.query<{ id: string }>(
+      `SELECT id FROM connections WHERE deleted_at IS NOT NULL AND secrets_erased_at IS NULL
+         AND ($1::text[] IS NULL OR id = ANY($1::text[]))
+       ORDER BY deleted_at`,
+      [connectionIds ?? null],
+    );
+    return result.rows.map((r) => r.id);
+  }
+
+  async recordEvent(id: string, action: ConnectionAction, event: EventInput): Promise<void> {
+    await appendEvent(this.pool, id, action, event);
+  }
+
+  /** The connection's events, oldest first. */
+  async events(id: string): Promise<ConnectionEvent[]> {
+    const result = await this.pool.query(
+      `SELECT id, at, action, actor, changes, detail FROM connection_events WHERE connection_id = $1 ORDER BY id`,
+      [id],
+    );
+    return result.rows.map((raw) => {
+      const row = eventRowSchema.parse(raw);
+      return { ...row, action: row.action as ConnectionAction, changes: row.changes as SettingChange[] };
+    });
   }
 
   /**
@@ -109,15 +314,18 @@ export class ConnectionRepository {
    * transaction, rows locked, so concurrent runs and the running service never see a half-rotated row.
    */
   async resealAll(): Promise<{ resealed: number; total: number }> {
-    const client: PoolClient = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const total = Number(
-        (await client.query<{ n: string }>('SELECT count(*) AS n FROM connections')).rows[0]?.n ?? 0,
+        (
+          await client.query<{ n: string }>(
+            'SELECT count(*) AS n FROM connections WHERE secrets_erased_at IS NULL',
+          )
+        ).rows[0]?.n ?? 0,
       );
       const stale = await client.query(
         `SELECT * FROM connections
-          WHERE secrets_sealed IS NULL OR secrets_sealed->>'kid' IS DISTINCT FROM $1
+          WHERE secrets_erased_at IS NULL
+            AND (secrets_sealed IS NULL OR secrets_sealed->>'kid' IS DISTINCT FROM $1)
           ORDER BY created_at FOR UPDATE`,
         [this.box.currentKeyId],
       );
@@ -129,14 +337,8 @@ export class ConnectionRepository {
           JSON.stringify(sealed),
         ]);
       }
-      await client.query('COMMIT');
       return { resealed: stale.rows.length, total };
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private fromRow(raw: unknown): Connection {
@@ -146,7 +348,7 @@ export class ConnectionRepository {
 
   private secretsOf(row: Row): Secrets {
     if (row.secrets_sealed === null) {
-      if (row.secrets === null) throw new Error(`connection ${row.id} has no secrets`);
+      if (row.secrets === null) throw new ConnectionUnavailable(`connection ${row.id} has no secrets`);
       return row.secrets;
     }
     return secretsSchema.parse(this.open(row.id, row.secrets_sealed));
@@ -161,4 +363,22 @@ export class ConnectionRepository {
       });
     }
   }
+}
+
+async function appendEvent(
+  db: Pool | PoolClient,
+  connectionId: string,
+  action: ConnectionAction,
+  event: EventInput,
+): Promise<void> {
+  await db.query(
+    `INSERT INTO connection_events (connection_id, action, actor, changes, detail) VALUES ($1, $2, $3, $4, $5)`,
+    [
+      connectionId,
+      action,
+      event.actor,
+      JSON.stringify(event.changes ?? []),
+      event.detail === undefined ? null : JSON.stringify(event.detail),
+    ],
+  );
 }

@@ -2,7 +2,16 @@ import type { Pool } from 'pg';
 import { z } from 'zod';
 
 export type DeliveryOutcome =
-  'received' | 'verified' | 'ignored-event' | 'ignored-stage' | 'started' | 'already-running';
+  | 'received'
+  | 'verified'
+  | 'ignored-event'
+  | 'ignored-stage'
+  | 'started'
+  | 'already-running'
+  /** The delivery would have started a workflow, but its connection was paused. */
+  | 'paused'
+  /** The connection was deleted before the delivery's workflow could be started. */
+  | 'connection-deleted';
 
 export interface InboxRow {
   id: string;

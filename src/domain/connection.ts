@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-/** Lever side of a connection, as the admin sends it. A stage trigger is given by name or by ID. */
+/**
+ * Lever side of a connection, as the admin sends it. A stage trigger is given by name or by ID. Unknown keys are
+ * refused: a misspelt setting must not be dropped silently.
+ */
 export const leverConnectionInputSchema = z
-  .object({
+  .strictObject({
     apiBaseUrl: z.url().default('https://api.lever.co/v1'),
     apiKey: z.string().min(1),
     signatureToken: z.string().min(1),
@@ -27,7 +30,7 @@ export const leverSecretsSchema = z.object({ apiKey: z.string().min(1), signatur
 export type LeverSecrets = z.infer<typeof leverSecretsSchema>;
 
 /** Ashby side: the organization's API key (for assessment.update) and the secret Ashby sends us. */
-export const ashbyConnectionInputSchema = z.object({
+export const ashbyConnectionInputSchema = z.strictObject({
   apiBaseUrl: z.url().default('https://api.ashbyhq.com'),
   apiKey: z.string().min(1),
   /** Shared secret Ashby sends as `Authorization: Bearer …`; generated when omitted. */
@@ -43,28 +46,58 @@ export type AtsConfig =
   | { kind: 'lever'; settings: LeverSettings; secrets: LeverSecrets }
   | { kind: 'ashby'; settings: AshbySettings; secrets: AshbySecrets };
 
-/** A stored connection: one customer's ATS account linked to one vendor. Secrets never leave the service. */
-export interface Connection {
+/**
+ * Where a connection is in its life: `active`; `paused` (webhooks are verified and recorded but start nothing);
+ * `deleted` (its webhook URLs are gone; checks already running finish, then its secrets are erased).
+ */
+export type ConnectionStatus = 'active' | 'paused' | 'deleted';
+
+export interface ConnectionLifecycle {
+  status: ConnectionStatus;
+  /** Goes up by one with every change: PATCH with `If-Match` applies only to the version it was based on. */
+  version: number;
+  updatedAt: Date;
+  pausedAt: Date | null;
+  deletedAt: Date | null;
+  /** Set once a deleted connection's secrets are erased (no check of it runs any more). */
+  secretsErasedAt: Date | null;
+}
+
+/** A stored connection without its secrets: what the admin API shows, also after the secrets are erased. */
+export interface ConnectionSummary {
   id: string;
   name: string;
-  ats: AtsConfig;
+  ats: { kind: AtsConfig['kind']; settings: AtsConfig['settings'] };
   vendor: string;
   /** Vendor settings, validated by the vendor's schema. */
   vendorSettings: unknown;
+  createdAt: Date;
+  lifecycle: ConnectionLifecycle;
+}
+
+/** A stored connection: one customer's ATS account linked to one vendor. Secrets never leave the service. */
+export interface Connection extends ConnectionSummary {
+  ats: AtsConfig;
   /** Vendor secrets, validated by the vendor's schema. */
   vendorSecrets: unknown;
-  createdAt: Date;
 }
 
 /** What the admin API shows of a connection: everything but secrets, plus the URLs to give the ATS and vendor. */
-export function publicView(connection: Connection, baseUrl: string, options: { vendorCallbacks: boolean }) {
+export function publicView(
+  connection: ConnectionSummary,
+  baseUrl: string,
+  options: { vendorCallbacks: boolean },
+) {
   const urls =
     connection.ats.kind === 'lever'
       ? { webhookUrl: `${baseUrl}/webhooks/lever/${connection.id}` }
       : { partnerBaseUrl: `${baseUrl}/ashby/${connection.id}` };
+  const { lifecycle } = connection;
   return {
     id: connection.id,
     name: connection.name,
+    status: lifecycle.status,
+    version: lifecycle.version,
     ats: connection.ats.kind,
     atsSettings: connection.ats.settings,
     vendor: connection.vendor,
@@ -74,5 +107,11 @@ export function publicView(connection: Connection, baseUrl: string, options: { v
       ? { vendorCallbackUrl: `${baseUrl}/callbacks/${connection.vendor}/${connection.id}` }
       : {}),
     createdAt: connection.createdAt.toISOString(),
+    updatedAt: lifecycle.updatedAt.toISOString(),
+    ...(lifecycle.pausedAt === null ? {} : { pausedAt: lifecycle.pausedAt.toISOString() }),
+    ...(lifecycle.deletedAt === null ? {} : { deletedAt: lifecycle.deletedAt.toISOString() }),
+    ...(lifecycle.secretsErasedAt === null
+      ? {}
+      : { secretsErasedAt: lifecycle.secretsErasedAt.toISOString() }),
   };
 }

@@ -138,6 +138,8 @@ export interface IntegrationDefinition<Settings = unknown, Secrets = unknown> {
   readonly supportedAts: readonly AtsKind[];
   /** The Lever event that starts work: a move into the trigger stage, or a hire. */
   readonly leverTrigger: 'stage-change' | 'hired';
+  /** The trigger stage's name when a Lever connection names none (the vendor's documented default). */
+  readonly defaultTriggerStageName?: string;
   /** The workflow a trigger starts. */
   readonly workflow: 'backgroundCheck' | 'onboardHire';
 }

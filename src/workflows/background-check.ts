@@ -17,6 +17,7 @@ import {
   checkStateQuery,
   vendorEventSignal,
   type BackgroundCheckInput,
+  type CancelRequest,
   type CheckState,
   type StatusEntry,
 } from './definitions';
@@ -51,13 +52,13 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
   const ref = { connectionId: input.connectionId, subjectId: input.subjectId };
   const state: CheckState = { status: null, history: [] };
   let vendorEvents = 0;
-  let cancelRequested = false;
+  let cancel: CancelRequest | undefined;
 
   setHandler(vendorEventSignal, () => {
     vendorEvents += 1;
   });
-  setHandler(cancelCheckSignal, () => {
-    cancelRequested = true;
+  setHandler(cancelCheckSignal, (request) => {
+    cancel ??= request ?? { by: 'ats' };
   });
   setHandler(checkStateQuery, () => state);
 
@@ -81,6 +82,20 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
     return true;
   }
 
+  /**
+   * Stops at the request of the ATS (which already knows: nothing is shown there) or of an admin who deleted the
+   * connection (the ATS shows the end, and a note tells the recruiter why). The vendor order, if any, is cancelled.
+   */
+  async function stopOnRequest(request: CancelRequest, externalId: string | undefined): Promise<void> {
+    if (externalId !== undefined) await acts.cancelOrder({ ...ref, externalId });
+    if (request.by === 'ats') {
+      await moveTo('Error', { reason: 'cancelled', detail: 'cancelled by the ATS', publish: false });
+      return;
+    }
+    await moveTo('Error', { reason: 'cancelled', detail: 'cancelled: the connection was deleted' });
+    await acts.addCheckNote({ ...ref, kind: 'cancelled', ordered: externalId !== undefined });
+  }
+
   try {
     const plan = await acts.prepareCheck(ref);
     if (plan.kind === 'refuse') {
@@ -89,6 +104,10 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       return state;
     }
     state.packageName = plan.packageName;
+    if (cancel !== undefined) {
+      await stopOnRequest(cancel, undefined);
+      return state;
+    }
     const order = await acts.orderCheck({ ...ref, plan });
     if (order.kind === 'refused') {
       // The activity already put the vendor's explanation on the candidate.
@@ -112,12 +131,9 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       await moveTo(progress.status, { reason: progress.reason, detail: progress.vendorStatus });
       if (isTerminal(progress.status)) break;
       // A callback wakes us at once; without one we ask the vendor again after the poll interval.
-      await condition(() => vendorEvents > 0 || cancelRequested, input.pollIntervalMs);
+      await condition(() => vendorEvents > 0 || cancel !== undefined, input.pollIntervalMs);
       vendorEvents = 0;
-      if (cancelRequested) {
-        await acts.cancelOrder({ ...ref, externalId });
-        await moveTo('Error', { reason: 'cancelled', detail: 'cancelled by the ATS', publish: false });
-      }
+      if (cancel !== undefined) await stopOnRequest(cancel, externalId);
     }
   } catch (err) {
     const type = failureType(err);

@@ -34,8 +34,16 @@ export interface VendorEvent {
 }
 
 export const vendorEventSignal = defineSignal<[VendorEvent]>('vendorEvent');
-/** The ATS withdrew the request (Ashby's assessment.cancel): cancel the vendor order and stop. */
-export const cancelCheckSignal = defineSignal('cancelCheck');
+/**
+ * Who asked to stop a check: the ATS withdrew the request (Ashby's assessment.cancel), or an admin deleted the
+ * connection with `cancelRunning` (the candidate is told in a note, the ATS sees the check end).
+ */
+export interface CancelRequest {
+  by: 'ats' | 'admin';
+}
+
+/** Cancel the vendor order (if one was placed) and stop. Without an argument: the ATS asked. */
+export const cancelCheckSignal = defineSignal<[CancelRequest?]>('cancelCheck');
 export const checkStateQuery = defineQuery<CheckState>('checkState');
 
 /** One check at a time per connection and subject: the workflow ID is the business key. */

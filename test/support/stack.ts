@@ -5,7 +5,9 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createApp } from '../../src/api/app';
+import { ConnectionRetirement } from '../../src/api/connection-retirement';
 import { createInboxRelay } from '../../src/api/inbox-relay';
+import { ConnectionRepository } from '../../src/db/connections';
 import { baseConfigSchema, loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
@@ -134,6 +136,14 @@ export async function startStack(options: StackOptions = {}) {
     connectionIds: ownConnections,
   });
   relay.start();
+  const retirement = new ConnectionRetirement({
+    connections: new ConnectionRepository(pool),
+    temporal,
+    logger,
+    intervalMs: 250,
+    connectionIds: ownConnections,
+  });
+  retirement.start();
 
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   const leverRateLimiter = new LeverRateLimiter(options.leverLimiter);
@@ -252,7 +262,7 @@ export async function startStack(options: StackOptions = {}) {
     worker.shutdown();
     await running;
     await workerConnection.close();
-    await relay.stop();
+    await Promise.all([relay.stop(), retirement.stop()]);
     await api.close();
     await clientConnection.close();
     await Promise.all([
@@ -278,6 +288,7 @@ export async function startStack(options: StackOptions = {}) {
     smtp,
     api,
     relay,
+    retirement,
     temporal,
     pool,
     taskQueue,

@@ -76,7 +76,7 @@ describe('connection secrets encrypted at rest', () => {
   it('stores only the sealed envelope, reads it back, and rotates every row (legacy plain text too) once', async () => {
     const first = new ConnectionRepository(pool, new SecretBox([keys.k1], 'k1'));
     const a = input();
-    const created = await first.create(a.connection);
+    const created = await first.create(a.connection, { actor: 'test' });
     expect(created.ats.secrets).toEqual(a.connection.ats.secrets);
     expect(created.vendorSecrets).toEqual(a.connection.vendorSecrets);
 

@@ -161,6 +161,8 @@ export const justifactsAdapter: CheckVendorAdapter<JustifactsSettings, Justifact
   secretsSchema: justifactsSecretsSchema,
   supportedAts: ['lever', 'ashby'],
   leverTrigger: 'stage-change',
+  // Seed 000: "Move the candidate opportunity to the 'Background Check' stage to trigger the integration".
+  defaultTriggerStageName: 'Background Check',
   workflow: 'backgroundCheck',
   resultsOn: ['Complete'],
 

@@ -1,0 +1,41 @@
+/**
+ * Runs a pass now and then every `intervalMs` after the previous pass ended, until stopped; a pass that throws
+ * is reported and the next one still comes. `stop` waits for a pass in progress.
+ */
+export class Periodic {
+  private timer: NodeJS.Timeout | undefined;
+  private pass: Promise<unknown> | undefined;
+  private running = false;
+
+  constructor(
+    private readonly runPass: () => Promise<unknown>,
+    private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.pass;
+  }
+
+  private schedule(delayMs: number): void {
+    if (!this.running) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const pass = this.runPass().catch(this.onError);
+      this.pass = pass;
+      void pass.finally(() => {
+        if (this.pass === pass) this.pass = undefined;
+        this.schedule(this.intervalMs);
+      });
+    }, delayMs);
+  }
+}
