@@ -27,10 +27,10 @@ export interface AdminDeps {
   publicBaseUrl?: string;
 }
 
-const deleteQuerySchema = z.object({
+const deleteQuerySchema = z.strictObject({
   cancelRunning: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('false'),
 });
-const listQuerySchema = z.object({
+const listQuerySchema = z.strictObject({
   includeDeleted: z.enum(['true', 'false'], { error: 'must be "true" or "false"' }).default('false'),
 });
 

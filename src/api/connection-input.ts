@@ -57,11 +57,15 @@ const refusal = (status: number, detail: string, errors?: FieldIssue[]): Refusal
   ...(errors === undefined ? {} : { errors }),
 });
 
+/** Zod's issues as `{ path, message }`, one per field: an unknown key is named by its own path. */
 export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
-  return error.issues.map((i) => ({
-    path: [...(prefix === undefined ? [] : [prefix]), ...i.path.map(String)].join('.'),
-    message: i.message,
-  }));
+  const path = (parts: PropertyKey[]) =>
+    [...(prefix === undefined ? [] : [prefix]), ...parts.map(String)].join('.');
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((key) => ({ path: path([...i.path, key]), message: 'not a known setting' }))
+      : [{ path: path(i.path), message: i.message }],
+  );
 }
 
 type AtsResolution = { ok: true; ats: AtsConfig } | Refusal;

@@ -121,10 +121,10 @@ export class JustifactsEmulatorError extends Error {
 }
 
 interface Account {
+  /** The account's first key, which also identifies it; `addApiKey` gives it more. */
   apiKey: string;
   callback: { url: string; secret: string } | null;
   packages: JustifactsPackageDefinition[];
-  revoked: boolean;
 }
 
 interface OrderEntry {
@@ -240,6 +240,9 @@ export class JustifactsEmulator extends FaultyEmulator {
   publicUrl: string | null = null;
 
   #accounts = new Map<string, Account>();
+  /** Every key issued, to the account (its first key) it belongs to. */
+  #keys = new Map<string, string>();
+  #revokedKeys = new Set<string>();
   #orders = new Map<string, OrderEntry>();
   #orderRequests: JustifactsOrderRequestRecord[] = [];
   #invitations: JustifactsInvitationRecord[] = [];
@@ -283,9 +286,19 @@ export class JustifactsEmulator extends FaultyEmulator {
           ? { url: a.callbackUrl, secret: a.callbackSecret }
           : null,
       packages,
-      revoked: false,
     });
+    this.#keys.set(a.apiKey, a.apiKey);
+    this.#revokedKeys.delete(a.apiKey);
     return { packages: clone(packages) };
+  }
+
+  /** Issues another key for the account of `existingKey` (key rotation: both work until one is revoked). */
+  addApiKey(existingKey: string, newKey: string): void {
+    const account = this.#account(existingKey);
+    if (this.#keys.has(newKey)) {
+      throw new JustifactsEmulatorError(400, 'invalid_request', 'That API key is already issued.');
+    }
+    this.#keys.set(newKey, account.apiKey);
   }
 
   setCallback(apiKey: string, callback: { url: string; secret: string }): void {
@@ -301,16 +314,17 @@ export class JustifactsEmulator extends FaultyEmulator {
     account.callback = parsed.data;
   }
 
-  /** The key stops working (401); the account's orders stay. */
+  /** The key stops working (401); the account, its other keys and its orders stay. */
   revokeApiKey(apiKey: string): void {
-    this.#account(apiKey).revoked = true;
+    this.#account(apiKey);
+    this.#revokedKeys.add(apiKey);
   }
 
-  /** The account's key if the Bearer value is valid, or null (missing, unknown, revoked). */
+  /** The account's first key if the Bearer value is a valid key, or null (missing, unknown, revoked). */
   authenticate(apiKey: string | null | undefined): string | null {
-    if (!apiKey) return null;
-    const account = this.#accounts.get(apiKey);
-    return account && !account.revoked ? account.apiKey : null;
+    if (!apiKey || this.#revokedKeys.has(apiKey)) return null;
+    const accountKey = this.#keys.get(apiKey);
+    return accountKey !== undefined && this.#accounts.has(accountKey) ? accountKey : null;
   }
 
   // ----- inspection
@@ -406,7 +420,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       throw new JustifactsEmulatorError(400, 'invalid_request', 'The Idempotency-Key header is too long.');
     }
     const fingerprint = canonicalJson(rawBody ?? null);
-    const idemKey = `${apiKey}\n${idempotencyKey}`;
+    const idemKey = `${account.apiKey}\n${idempotencyKey}`;
     const previous = this.#idempotency.get(idemKey);
     if (previous) {
       if (previous.fingerprint !== fingerprint) {
@@ -442,7 +456,7 @@ export class JustifactsEmulator extends FaultyEmulator {
 
     const createdAt = now();
     const entry: OrderEntry = {
-      apiKey,
+      apiKey: account.apiKey,
       applicant: { firstName: body.applicant.firstName, lastName: body.applicant.lastName, email },
       packageName: pkg.name,
       data: {
@@ -531,14 +545,15 @@ export class JustifactsEmulator extends FaultyEmulator {
   }
 
   #account(apiKey: string): Account {
-    const account = this.#accounts.get(apiKey);
+    const account = this.#accounts.get(this.#keys.get(apiKey) ?? apiKey);
     if (!account) throw new JustifactsEmulatorError(404, 'not_found', `no account with API key ${apiKey}`);
     return account;
   }
 
   #activeAccount(apiKey: string): Account {
-    const account = this.#accounts.get(apiKey);
-    if (!account || account.revoked) {
+    const accountKey = this.authenticate(apiKey);
+    const account = accountKey === null ? undefined : this.#accounts.get(accountKey);
+    if (!account) {
       throw new JustifactsEmulatorError(401, 'unauthorized', 'The API key is missing, unknown or revoked.');
     }
     return account;
@@ -551,9 +566,9 @@ export class JustifactsEmulator extends FaultyEmulator {
   }
 
   #accountEntry(apiKey: string, orderId: string): OrderEntry {
-    this.#activeAccount(apiKey);
+    const account = this.#activeAccount(apiKey);
     const entry = this.#orders.get(orderId);
-    if (!entry || entry.apiKey !== apiKey) {
+    if (!entry || entry.apiKey !== account.apiKey) {
       throw new JustifactsEmulatorError(404, 'not_found', 'No such order.');
     }
     return entry;
@@ -730,6 +745,11 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
     const body = parseBody(callbackSchema, req.body as unknown);
     emulator.setCallback(param(req, 'apiKey'), body);
     res.json({ ok: true });
+  });
+  sandbox.post('/accounts/:apiKey/keys', (req, res) => {
+    const body = parseBody(z.object({ apiKey: z.string().min(1) }), req.body as unknown);
+    emulator.addApiKey(param(req, 'apiKey'), body.apiKey);
+    res.status(201).json({ ok: true });
   });
   sandbox.delete('/accounts/:apiKey', (req, res) => {
     emulator.revokeApiKey(param(req, 'apiKey'));

@@ -44,6 +44,8 @@ describe('fuzzing every public endpoint (fast-check)', () => {
     'admin API: Authorization variants on every route',
     'admin API: random connection bodies',
     'admin API: mutated valid connections',
+    'admin API: mutated merge patches',
+    'admin API: pause, resume and DELETE with any body or query',
     'paths: unknown ids and vendors, bad percent-encoding, any method',
     'headers: oversized and malformed headers, odd methods and framing',
   ];

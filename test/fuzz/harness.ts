@@ -82,6 +82,8 @@ export interface FuzzContext {
   stack: Stack;
   origin: { host: string; port: number };
   certn: LeverTarget;
+  /** A Lever → Certn connection that only the admin properties change (patch, pause, resume). */
+  lifecycle: { id: string; packageIds: string[] };
   victig: LeverTarget;
   ashby: AshbyTarget;
   figures: Figures;
@@ -101,6 +103,7 @@ export interface FuzzContext {
 export async function setUpFuzz(stack: Stack): Promise<FuzzContext> {
   const triggerStageId = stack.lever.stageIdByName('Background Check');
   const certnConnection = await stack.createConnection();
+  const lifecycle = await stack.createConnection();
 
   const victigLever = stack.leverAccount();
   const accountId = stack.unique('acct');
@@ -142,6 +145,7 @@ export async function setUpFuzz(stack: Stack): Promise<FuzzContext> {
   return {
     stack,
     origin: { host: '127.0.0.1', port: stack.api.port },
+    lifecycle: { id: lifecycle.id, packageIds: lifecycle.packages.map((p) => p.id) },
     certn: {
       label: 'Lever → Certn',
       id: certnConnection.id,
@@ -247,6 +251,7 @@ interface Counts {
   webhook_inbox: number;
   vendor_callbacks: number;
   connections: number;
+  connection_events: number;
   ashby_assessments: number;
 }
 type Table = keyof Counts;
@@ -256,6 +261,7 @@ async function counts(ctx: FuzzContext): Promise<Counts> {
     `SELECT (SELECT count(*) FROM webhook_inbox) AS webhook_inbox,
             (SELECT count(*) FROM vendor_callbacks) AS vendor_callbacks,
             (SELECT count(*) FROM connections) AS connections,
+            (SELECT count(*) FROM connection_events) AS connection_events,
             (SELECT count(*) FROM ashby_assessments) AS ashby_assessments`,
   );
   const row = rows[0]!;
@@ -263,6 +269,7 @@ async function counts(ctx: FuzzContext): Promise<Counts> {
     webhook_inbox: Number(row.webhook_inbox),
     vendor_callbacks: Number(row.vendor_callbacks),
     connections: Number(row.connections),
+    connection_events: Number(row.connection_events),
     ashby_assessments: Number(row.ashby_assessments),
   };
 }
@@ -1207,7 +1214,14 @@ function adminProperties(ctx: FuzzContext): FuzzProperty[] {
     { method: 'GET', target: `/admin/connections/${ctx.certn.id}`, ok: 200 },
     { method: 'GET', target: '/admin/connections/conn_unknown', ok: 404 },
     { method: 'GET', target: `/admin/connections/${ctx.certn.id}/checks/${randomUUID()}`, ok: 404 },
-    { method: 'DELETE', target: `/admin/connections/${ctx.certn.id}`, ok: 404 },
+    { method: 'DELETE', target: '/admin/connections/conn_unknown', ok: 404 },
+    // An invalid query is refused before anything is deleted.
+    { method: 'DELETE', target: `/admin/connections/${ctx.certn.id}?cancelRunning=maybe`, ok: 400 },
+    // No body: not a merge patch.
+    { method: 'PATCH', target: `/admin/connections/${ctx.certn.id}`, ok: 400 },
+    { method: 'POST', target: '/admin/connections/conn_unknown/pause', ok: 404 },
+    { method: 'POST', target: '/admin/connections/conn_unknown/resume', ok: 404 },
+    { method: 'GET', target: `/admin/connections/${ctx.certn.id}/events`, ok: 200 },
     { method: 'GET', target: '/admin/nothing-here', ok: 404 },
   ];
   const validBodies = () => {
@@ -1253,6 +1267,29 @@ function adminProperties(ctx: FuzzContext): FuzzProperty[] {
       },
     ];
   };
+  /** Changes an admin makes to a connection, as PATCH bodies (JSON merge patches). */
+  const validPatches = () => [
+    { name: ctx.unique('Renamed') },
+    {
+      vendor: {
+        packages: ctx.lifecycle.packageIds.map((packageId, i) => ({
+          name: `Package ${i}`,
+          packageId,
+          default: i === 1,
+        })),
+      },
+    },
+    { lever: { signatureToken: ctx.unique('sig') } },
+    { vendor: { apiKey: ctx.unique('certn-key'), webhookSecret: ctx.unique('whsec') } },
+    { lever: { triggerStageName: 'On-site interview' } },
+    { lever: { triggerStageName: 'Background Check' } },
+  ];
+  const lifecycleVersion = async () =>
+    (
+      await ctx.stack.pool.query<{ version: number }>('SELECT version FROM connections WHERE id = $1', [
+        ctx.lifecycle.id,
+      ])
+    ).rows[0]!.version;
   /** The secrets a connection body carries (where the contract puts them). */
   const secretsOf = (body: unknown): string[] => {
     if (!isObject(body)) return [];
@@ -1346,7 +1383,10 @@ function adminProperties(ctx: FuzzContext): FuzzProperty[] {
           headers: [admin, ['Content-Type', 'application/json']],
           body,
         };
-        const res = await sendCounted(ctx, 'POST /admin/connections', req, () => ({ connections: 1 }));
+        const res = await sendCounted(ctx, 'POST /admin/connections', req, () => ({
+          connections: 1,
+          connection_events: 1,
+        }));
         if (res.status >= 400) return expectRejected(req, res, undefined, 'invalid connection');
         check(res.status === 201, 'a created connection answers 201', req, res);
         const created = bodyJson(res);
@@ -1360,6 +1400,97 @@ function adminProperties(ctx: FuzzContext): FuzzProperty[] {
           headers: [admin],
         });
         check(read.status === 200, 'the created connection can be read', req, read);
+      },
+    ),
+    property(
+      ctx,
+      'PATCH /admin/connections/:id',
+      'mutated merge patches: 200 with at most one new version and event and no secret in the answer, else 4xx and nothing changed',
+      120,
+      [fc.nat({ max: validPatches().length - 1 }), fc.array(mutationArb, { maxLength: 3 }), byteDamageArb],
+      async (which, mutations, byteDamage) => {
+        const doc = toDoc(validPatches()[which]!);
+        for (const m of mutations) mutate(doc, m, ['apiBaseUrl']);
+        const body = damage(Buffer.from(serialize(doc)), byteDamage);
+        // Another base URL would make the service call out (a 502 is the right answer to that).
+        const parsed = expressJson(body);
+        const lever = parsed.ok && isObject(parsed.value) ? parsed.value.lever : undefined;
+        fc.pre(!isObject(lever) || !('apiBaseUrl' in lever));
+        const before = await lifecycleVersion();
+        const req: RawRequest = {
+          method: 'PATCH',
+          target: `/admin/connections/${ctx.lifecycle.id}`,
+          headers: [admin, ['Content-Type', 'application/merge-patch+json']],
+          body,
+        };
+        const res = await sendCounted(ctx, 'PATCH /admin/connections/:id', req, (r) => {
+          const answer = bodyJson(r);
+          const version = isObject(answer) && typeof answer.version === 'number' ? answer.version : before;
+          return { connection_events: version - before };
+        });
+        const after = await lifecycleVersion();
+        if (res.status >= 400) {
+          expectRejected(req, res, undefined, 'an invalid change');
+          return check(after === before, 'a refused change left the connection as it was', req, res);
+        }
+        check(res.status === 200, 'a change answers 200', req, res);
+        check(after === before || after === before + 1, `version ${before} → ${after}`, req, res);
+        const leaked = secretsOf(parsed.ok ? parsed.value : undefined).filter((x) =>
+          res.body.toString('utf8').includes(x),
+        );
+        check(leaked.length === 0, `secrets in the answer: ${leaked.join(', ')}`, req, res);
+      },
+    ),
+    property(
+      ctx,
+      'POST /admin/connections/:id/pause|resume, DELETE',
+      'pause and resume with any body: 200 and one event per real change, or 4xx; DELETE with a bad query deletes nothing',
+      120,
+      [
+        fc.constantFrom('pause', 'resume', 'delete'),
+        bodyArb(1024),
+        contentTypeArb,
+        fc.oneof(
+          printable(30),
+          fc.constantFrom('cancelRunning=maybe', 'cancelRunning=', 'x=1', 'cancelRunning=TRUE'),
+        ),
+      ],
+      async (action, body, contentType, query) => {
+        const state = async () =>
+          (
+            await ctx.stack.pool.query<{ paused: boolean; deleted: boolean }>(
+              'SELECT paused_at IS NOT NULL AS paused, deleted_at IS NOT NULL AS deleted FROM connections WHERE id = $1',
+              [ctx.lifecycle.id],
+            )
+          ).rows[0]!;
+        const before = await state();
+        const target =
+          action === 'delete'
+            ? `/admin/connections/${ctx.lifecycle.id}?${query}`
+            : `/admin/connections/${ctx.lifecycle.id}/${action}`;
+        // Only invalid queries: a valid DELETE would end the connection the other runs use.
+        fc.pre(action !== 'delete' || !/^(cancelRunning=(true|false))?$/.test(query));
+        const req: RawRequest = {
+          method: action === 'delete' ? 'DELETE' : 'POST',
+          target,
+          headers: [
+            admin,
+            ...(contentType === undefined ? [] : [['Content-Type', contentType] as RawHeader]),
+          ],
+          body,
+        };
+        const changes = action !== 'delete' && before.paused !== (action === 'pause') ? 1 : 0;
+        const res = await sendCounted(ctx, `${req.method} /admin/connections/:id/${action}`, req, () => ({
+          connection_events: changes,
+        }));
+        const after = await state();
+        check(!after.deleted, 'the connection was not deleted', req, res);
+        if (res.status >= 400) {
+          expectRejected(req, res, undefined, 'refused');
+          return check(after.paused === before.paused, 'a refused request changed nothing', req, res);
+        }
+        check(action !== 'delete', 'a DELETE with a bad query is refused', req, res);
+        check(after.paused === (action === 'pause'), `the connection is ${action}d`, req, res);
       },
     ),
   ];
@@ -1417,6 +1548,13 @@ function pathProperties(ctx: FuzzContext): FuzzProperty[] {
       300,
       [fc.constantFrom(...METHODS), templates, fc.boolean()],
       async (method, { target, kind }, withSecrets) => {
+        const pathOnly = target.split('?')[0]!;
+        const realAdminPath =
+          withSecrets &&
+          kind === 'admin-one' &&
+          realIds.some((id) => new RegExp(`^/admin/connections/${id}/?$`).test(pathOnly));
+        // Deleting a real connection is its own property's business (it would end the others' connection).
+        fc.pre(!(realAdminPath && method === 'DELETE'));
         const headers: RawHeader[] = [['Content-Type', 'application/json']];
         if (withSecrets && kind.startsWith('admin')) headers.push(['Authorization', `Bearer ${ADMIN_TOKEN}`]);
         if (withSecrets && kind === 'ashby')
@@ -1429,13 +1567,14 @@ function pathProperties(ctx: FuzzContext): FuzzProperty[] {
         };
         const res = await sendCounted(ctx, `paths (${kind})`, req);
         if (res.status < 400) {
-          // What may succeed: health, an OPTIONS answer, reading a real connection, listing Ashby packages.
-          const pathOnly = target.split('?')[0]!;
+          // What may succeed: health, an OPTIONS answer, reading a real connection or patching it with an empty
+          // patch (a no-op), listing Ashby packages.
           const okHealth = (method === 'GET' || method === 'HEAD') && /^\/healthz\/?$/i.test(pathOnly);
           const okAdmin =
             withSecrets &&
-            (method === 'GET' || method === 'HEAD') &&
-            ['', ...realIds].some((id) => new RegExp(`^/admin/connections/${id}/?$`).test(pathOnly));
+            (((method === 'GET' || method === 'HEAD') &&
+              ['', ...realIds].some((id) => new RegExp(`^/admin/connections/${id}/?$`).test(pathOnly))) ||
+              (method === 'PATCH' && realAdminPath));
           const okAshby =
             withSecrets &&
             method === 'POST' &&

@@ -143,6 +143,28 @@ describe('Justifacts emulator and client', () => {
     expect(jf.orders()).toHaveLength(0);
   });
 
+  it('rotates an account key: the new key sees the same orders, the revoked old one gets 401', async () => {
+    const { jf, client } = await start();
+    const order = await client.createOrder(orderBody({ reference: 'rotated' }), 'rot-1');
+    const added = await call(jf, 'POST', `/_sandbox/accounts/${KEY}/keys`, {
+      key: null,
+      body: { apiKey: 'rotated-key' },
+    });
+    expect(added.status).toBe(201);
+    jf.revokeApiKey(KEY);
+    const rotated = new JustifactsClient(jf.apiBaseUrl, 'rotated-key');
+    expect((await rejection(client.getOrder(order.orderId))).status).toBe(401);
+    await expect(rotated.getOrder(order.orderId)).resolves.toMatchObject({ orderId: order.orderId });
+    // The same idempotency key under the new key is the same order: the account, not the key, owns it.
+    await expect(rotated.createOrder(orderBody({ reference: 'rotated' }), 'rot-1')).resolves.toMatchObject({
+      orderId: order.orderId,
+    });
+    // Another account's orders stay out of reach.
+    expect(
+      (await rejection(new JustifactsClient(jf.apiBaseUrl, OTHER_KEY).getOrder(order.orderId))).status,
+    ).toBe(404);
+  });
+
   it("lists the account's packages (default seed) and only those", async () => {
     const { jf, client } = await start();
     expect(await client.listPackages()).toEqual([
