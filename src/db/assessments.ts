@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { inTransaction } from './pool';
 import { z } from 'zod';
 
 const candidateSchema = z.object({
@@ -55,9 +56,7 @@ export class AssessmentRepository {
     key: { connectionId: string; candidateAshbyId: string; assessmentTypeId: string },
     fn: (earlierWorkflowIds: string[], insert: (a: Assessment) => Promise<void>) => Promise<T>,
   ): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `${key.connectionId}/${key.candidateAshbyId}/${key.assessmentTypeId}`,
       ]);
@@ -66,18 +65,11 @@ export class AssessmentRepository {
          WHERE connection_id = $1 AND candidate_ashby_id = $2 AND assessment_type_id = $3`,
         [key.connectionId, key.candidateAshbyId, key.assessmentTypeId],
       );
-      const result = await fn(
+      return fn(
         earlier.rows.map((r) => r.workflow_id),
         (a) => this.insert(a, client),
       );
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async insert(a: Assessment, db: Pick<Pool, 'query'>): Promise<void> {

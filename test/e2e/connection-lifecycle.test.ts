@@ -279,26 +279,20 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
     it('honours If-Match: a stale version gets 412 and changes nothing; an unchanged body writes nothing', async () => {
       const conn = await stack.createConnection();
       const before = await viewOf(conn.id);
-      const stale = await fetch(`${stack.api.url}/admin/connections/${conn.id}`, {
-        method: 'PATCH',
-        headers: {
-          Authorization: `Bearer ${ADMIN_TOKEN}`,
-          'Content-Type': 'application/merge-patch+json',
-          'If-Match': `"${before.version + 5}"`,
-        },
-        body: JSON.stringify({ name: 'Not applied' }),
-      });
+      const patchIfMatch = (version: number, name: string) =>
+        fetch(`${stack.api.url}/admin/connections/${conn.id}`, {
+          method: 'PATCH',
+          headers: {
+            Authorization: `Bearer ${ADMIN_TOKEN}`,
+            'Content-Type': 'application/merge-patch+json',
+            'If-Match': `"${version}"`,
+          },
+          body: JSON.stringify({ name }),
+        });
+      const stale = await patchIfMatch(before.version + 5, 'Not applied');
       expect(stale.status).toBe(412);
       expect(stale.headers.get('content-type')).toContain('application/problem+json');
-      const fresh = await fetch(`${stack.api.url}/admin/connections/${conn.id}`, {
-        method: 'PATCH',
-        headers: {
-          Authorization: `Bearer ${ADMIN_TOKEN}`,
-          'Content-Type': 'application/merge-patch+json',
-          'If-Match': `"${before.version}"`,
-        },
-        body: JSON.stringify({ name: 'Applied' }),
-      });
+      const fresh = await patchIfMatch(before.version, 'Applied');
       expect(fresh.status).toBe(200);
       expect(fresh.headers.get('etag')).toBe(`"${before.version + 1}"`);
       const same = await patch(conn.id, { name: 'Applied' });
