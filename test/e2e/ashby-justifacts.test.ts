@@ -9,6 +9,10 @@ const EMP = {
   name: 'Employment Screening',
   description: 'Identity and employment.',
 };
+/** The seed's words for the first and third statuses (seed 003). */
+const RECEIVED = 'Justifacts Received';
+const IN_PROCESS = 'In Process Justifacts';
+
 const CRIM = {
   code: 'CrimCod',
   id: '20417',
@@ -24,6 +28,7 @@ interface AshbyConnection {
   /** The partner's name in the Ashby emulator. */
   partner: string;
   ashbyApiKey: string;
+  justifactsApiKey: string;
 }
 
 describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, PostgreSQL)', () => {
@@ -57,7 +62,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
       apiKey: ashbyApiKey,
     });
     stack.justifacts.addAccount({ apiKey: jfApiKey, callbackUrl: created.vendorCallbackUrl, callbackSecret });
-    return { ...created, partner, ashbyApiKey };
+    return { ...created, partner, ashbyApiKey, justifactsApiKey: jfApiKey };
   }
 
   beforeAll(async () => {
@@ -142,7 +147,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
     });
   });
 
-  it('assessment.start orders from Justifacts and pushes Received, Started, In Process, then Complete with the result URL', async () => {
+  it('assessment.start orders from Justifacts and pushes Justifacts Received, Started, In Process Justifacts, then Complete with the result URL', async () => {
     const a = await started(conn);
     const order = await orderFor(a.id);
     expect(order.package).toEqual({ code: EMP.code, id: EMP.id });
@@ -154,14 +159,14 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
         packageCode: EMP.code,
       }),
     ]);
-    await waitForStatuses(a.id, ['Received']);
+    await waitForStatuses(a.id, [RECEIVED]);
 
     await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
-    await waitForStatuses(a.id, ['Received', 'Started']);
+    await waitForStatuses(a.id, [RECEIVED, 'Started']);
     await stack.justifacts.advance(order.orderId); // applicant submitted, Justifacts processing
-    await waitForStatuses(a.id, ['Received', 'Started', 'In Process']);
+    await waitForStatuses(a.id, [RECEIVED, 'Started', IN_PROCESS]);
     const completed = await stack.justifacts.advance(order.orderId);
-    await waitForStatuses(a.id, ['Received', 'Started', 'In Process', 'Complete']);
+    await waitForStatuses(a.id, [RECEIVED, 'Started', IN_PROCESS, 'Complete']);
 
     const updates = stack.ashby.updates(a.id);
     const last = updates.at(-1)!;
@@ -243,14 +248,14 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
     expect(other.id).not.toBe(first.id);
     const otherOrder = await orderFor(other.id);
     expect(otherOrder.package).toEqual({ code: CRIM.code, id: CRIM.id });
-    await waitForStatuses(other.id, ['Received']);
+    await waitForStatuses(other.id, [RECEIVED]);
     expect(stack.justifacts.orders().filter((o) => o.reference === first.id)).toHaveLength(1);
   });
 
-  it('assessment.cancel cancels the Justifacts order and ends the check', async () => {
+  it('assessment.cancel cancels the Justifacts order and ends the check, telling Ashby nothing more', async () => {
     const a = await started(conn);
     const order = await orderFor(a.id);
-    await waitForStatuses(a.id, ['Received']);
+    await waitForStatuses(a.id, [RECEIVED]);
 
     const res = await stack.ashby.cancelAssessment(conn.partner, a.id);
     expect(res.status).toBe(200);
@@ -260,6 +265,9 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
     expect(result.status).toBe('Error');
     expect(result.history.at(-1)).toMatchObject({ status: 'Error', reason: 'cancelled' });
     expect(stack.justifacts.order(order.orderId).status).toBe('CANCELLED');
+    // Ashby cancelled it itself: no update follows (the Justifacts cancellation's callback included).
+    expect(stack.ashby.updates(a.id).filter((u) => u.cancelled_reason !== undefined)).toEqual([]);
+    expect(statuses(a.id)).toEqual([RECEIVED]);
     // The check ended: the same candidate and package can be started again.
     const restarted = await started(conn, { candidateAshbyId: a.candidateAshbyId, email: a.email });
     expect(restarted.id).not.toBe(a.id);
@@ -269,7 +277,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
     const revoked = await connect();
     const a = await started(revoked);
     const order = await orderFor(a.id);
-    await waitForStatuses(a.id, ['Received']);
+    await waitForStatuses(a.id, [RECEIVED]);
 
     stack.ashby.revokeApiKey(revoked.ashbyApiKey);
     await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
@@ -295,6 +303,76 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
     const refused = stack.ashby.rejectedUpdates().filter((r) => JSON.stringify(r.body).includes(a.id));
     expect(refused).toHaveLength(1);
     expect(refused[0]).toMatchObject({ status: 401, errors: ['invalid_api_key'] });
-    expect(statuses(a.id)).toEqual(['Received']);
+    expect(statuses(a.id)).toEqual([RECEIVED]);
+    expect(stack.ashby.assessment(a.id)).toMatchObject({ cancelled: false, cancelledReason: null });
+  });
+
+  /** Waits for the assessment to be cancelled in Ashby; returns the reason Ashby shows. */
+  const waitForCancelled = (assessmentId: string) =>
+    eventually(
+      () => {
+        const state = stack.ashby.assessment(assessmentId);
+        return state.cancelled ? state.cancelledReason : undefined;
+      },
+      30_000,
+      'the assessment cancelled in Ashby',
+    );
+
+  it('cancels the assessment in Ashby with a reason when Justifacts cancels the order', async () => {
+    const a = await started(conn);
+    const order = await orderFor(a.id);
+    await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
+    await waitForStatuses(a.id, [RECEIVED, 'Started']);
+
+    await stack.justifacts.setStatus(order.orderId, 'CANCELLED');
+    const reason = await waitForCancelled(a.id);
+    expect(reason).toMatch(/^Justifacts ended the background check without results/);
+    expect(reason).toMatch(/start a new assessment/);
+    for (const pii of ['Grace', 'Hopper', a.email]) expect(reason).not.toContain(pii);
+
+    const result = (await handle(conn, a.id).result()) as CheckState;
+    expect(result.history.at(-1)).toMatchObject({ status: 'Error', reason: 'vendor-ended' });
+    const last = stack.ashby.updates(a.id).at(-1)!;
+    expect(last).toMatchObject({ cancelled_reason: { identifier: 'cancelled_reason', value: reason } });
+    expect(statuses(a.id)).toEqual([RECEIVED, 'Started', undefined]);
+  });
+
+  it('cancels the assessment in Ashby with a reason when the check fails (Justifacts revoked the API key)', async () => {
+    const failing = await connect();
+    const a = await started(failing);
+    const order = await orderFor(a.id);
+    await waitForStatuses(a.id, [RECEIVED]);
+
+    stack.justifacts.revokeApiKey(failing.justifactsApiKey);
+    // The callback makes the check read the order, which Justifacts now refuses (401).
+    await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
+    const reason = await waitForCancelled(a.id);
+    expect(reason).toMatch(/^The Justifacts background check stopped/);
+    expect(reason).toMatch(/API key/);
+    for (const pii of ['Grace', 'Hopper', a.email]) expect(reason).not.toContain(pii);
+
+    const result = (await handle(failing, a.id).result()) as CheckState;
+    expect(result.history.map((h) => [h.status, h.reason])).toEqual([
+      ['Pending', undefined],
+      ['Error', 'failed'],
+    ]);
+    expect(statuses(a.id)).toEqual([RECEIVED, undefined]);
+  });
+
+  it('still ends the check in Error when Ashby refuses the cancellation of a failed check for good', async () => {
+    const failing = await connect();
+    const a = await started(failing);
+    const order = await orderFor(a.id);
+    await waitForStatuses(a.id, [RECEIVED]);
+
+    stack.justifacts.revokeApiKey(failing.justifactsApiKey);
+    stack.ashby.failUpdates(1, 400);
+    await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
+    const result = (await handle(failing, a.id).result()) as CheckState;
+    expect(result.status).toBe('Error');
+    expect(result.history.at(-1)).toMatchObject({ status: 'Error', reason: 'failed' });
+    expect(stack.ashby.rejectedUpdates().filter((r) => JSON.stringify(r.body).includes(a.id))).toEqual([
+      expect.objectContaining({ status: 400 }),
+    ]);
   });
 });

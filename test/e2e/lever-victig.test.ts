@@ -16,18 +16,23 @@ const STATUS = {
   Error: 'Background Check Status: Error',
 } as const;
 
-/** The VICTIG settings of the main connection (the seed's example prefixes). */
+/**
+ * The VICTIG settings of the main connection: the seed's example prefixes, written as the seed writes them
+ * ("Flag:", no trailing space: the tags still read "Flag: True").
+ */
 const VENDOR_SETTINGS = {
   defaultProduct: 'Criminal Package 1',
+  statusTagPrefix: 'Background Check Status:',
   productTagPrefix: 'Product: ',
   unknownProduct: 'default',
   subClientMatch: 'city',
   subClientNoMatch: 'main',
+  subClientTagPrefix: 'Office:',
   referenceField: 'tags',
   referenceTagPrefix: 'Ref: ',
   forwardTagPrefixes: ['Region: '],
-  flagTagPrefix: 'Flag: ',
-  decisionTagPrefix: 'Decision: ',
+  flagTagPrefix: 'Flag:',
+  decisionTagPrefix: 'Decision:',
 };
 
 interface VictigConnection {
@@ -43,7 +48,7 @@ interface VictigConnection {
 describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQL)', () => {
   let stack: Stack;
   let main: VictigConnection;
-  /** unknownProduct and subClientNoMatch "reject", on its own trigger stage. */
+  /** unknownProduct and subClientNoMatch "reject", the default status prefix, on its own trigger stage. */
   let strict: VictigConnection;
 
   /**
@@ -84,6 +89,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const strictStage = stack.lever.addStage(`Strict Background Check ${randomBytes(3).toString('hex')}`);
     strict = await connect(strictStage.text, {
       ...VENDOR_SETTINGS,
+      statusTagPrefix: undefined, // left out of the JSON: the default prefix
       unknownProduct: 'reject',
       subClientNoMatch: 'reject',
     });
@@ -224,7 +230,11 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     expect(final.tags).toEqual(
       expect.arrayContaining(['Referral', 'Region: East', 'Flag: True', 'Decision: Review', STATUS.Complete]),
     );
-    expect(final.tags.filter((t) => t.startsWith('Flag: ') || t.startsWith('Decision: '))).toHaveLength(2);
+    expect(final.tags.filter((t) => t.startsWith('Flag:') || t.startsWith('Decision:'))).toEqual([
+      'Flag: True',
+      'Decision: Review',
+    ]);
+    expect(final.tags.filter((t) => t.startsWith('Background Check Status:'))).toEqual([STATUS.Complete]);
     expect(final.links).toEqual([]); // results go in the note only
 
     const reportUrl = stack.victig.view(order.orderId).results!.reportUrl;
@@ -377,6 +387,36 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const order = await waitForOrder(opp.email);
     expect(order.request.subClientCode).toBeNull();
     expect(order.request.position.location).toBe('Boston');
+  });
+
+  it('orders for the sub-client an "Office:" tag names, over the location, and forwards the tag', async () => {
+    // The location (New York) would pick NYC01; the tag names SF02 by its VICTIG name.
+    const opp = candidate({ location: 'New York', tags: ['Referral', 'Office: Acme San Francisco'] });
+    await trigger(main, opp.id);
+    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    const order = await waitForOrder(opp.email);
+    expect(stack.victig.order(order.orderId).request).toMatchObject({
+      subClientCode: 'SF02',
+      position: { location: 'New York' },
+      tags: ['Office: Acme San Francisco'],
+    });
+  });
+
+  it('orders for the main client when the sub-client tag names no sub-client and subClientNoMatch is "main"', async () => {
+    const opp = candidate({ location: 'New York', tags: ['Office: LA03'] });
+    await trigger(main, opp.id);
+    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    expect((await waitForOrder(opp.email)).request.subClientCode).toBeNull();
+  });
+
+  it('rejects with a note when the sub-client tag names no sub-client and subClientNoMatch is "reject"', async () => {
+    const opp = candidate({ location: 'New York', tags: ['Office: LA03'] });
+    const requestsBefore = stack.victig.orderRequests().length;
+    await trigger(strict, opp.id);
+    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
+    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    expect(note).toContain('The sub-client "LA03" named by the tag "Office: LA03"');
+    expect(stack.victig.orderRequests().length).toBe(requestsBefore);
   });
 
   it('rejects with a note when no sub-client matches and subClientNoMatch is "reject"', async () => {

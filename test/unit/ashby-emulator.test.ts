@@ -1,6 +1,10 @@
 import express from 'express';
+import { Pool } from 'pg';
+import { AshbySide, cancelledReason } from '../../src/ats/ashby';
+import { AssessmentRepository } from '../../src/db/assessments';
 import { ExternalApiError } from '../../src/integrations/http-error';
 import {
+  ASHBY_STATUS_LABELS,
   AshbyClient,
   ashbyPartnerAuthorized,
   assessmentCancelRequestSchema,
@@ -14,6 +18,8 @@ import {
 } from '../../src/integrations/ashby/client';
 import { listen, type RunningServer } from '../../src/sandbox/http-server';
 import { startAshbyEmulator, type RunningAshbyEmulator } from '../../src/sandbox/ashby-emulator';
+import { justifactsAdapter } from '../../src/vendors/justifacts/adapter';
+import type { StatusReason } from '../../src/vendors/types';
 
 const API_KEY = 'ashby-org-key';
 const OTHER_KEY = 'ashby-other-org-key';
@@ -117,9 +123,9 @@ describe('Ashby emulator and client', () => {
       const id = await startOne();
       const client = new AshbyClient(ashby.apiBaseUrl, API_KEY);
       const sent: AssessmentUpdate[] = [
-        statusUpdate(id, 'Received', 1_000),
+        statusUpdate(id, 'Justifacts Received', 1_000),
         statusUpdate(id, 'Started', 2_000),
-        statusUpdate(id, 'In Process', 3_000),
+        statusUpdate(id, 'In Process Justifacts', 3_000),
         resultUpdate({ assessmentId: id, resultUrl: 'https://justifacts.test/results/42', timestamp: 4_000 }),
       ];
       for (const update of sent) await client.updateAssessment(update);
@@ -499,7 +505,109 @@ describe('Ashby emulator and client', () => {
     });
   });
 
+  describe('AshbySide: a check’s statuses as assessment updates', () => {
+    // publishStatus never reads the repository (only snapshot does): a pool that never connects is enough.
+    const pool = new Pool({ max: 1 });
+    afterAll(() => pool.end());
+    const side = (id: string) =>
+      new AshbySide(new AshbyClient(ashby.apiBaseUrl, API_KEY), new AssessmentRepository(pool), 'conn-1', id);
+
+    it('sends the seed’s labels for the running statuses', async () => {
+      const id = await startOne();
+      for (const [status, at] of [
+        ['Pending', 1],
+        ['In-Progress', 2],
+        ['Analyzing', 3],
+      ] as const) {
+        await side(id).publishStatus(justifactsAdapter, {}, { status, at });
+      }
+      expect(ashby.updates(id).map((u) => u.assessment_status?.value)).toEqual([
+        'Justifacts Received',
+        'Started',
+        'In Process Justifacts',
+      ]);
+    });
+
+    it.each<['Error' | 'Rejected', StatusReason]>([
+      ['Error', 'vendor-ended'],
+      ['Error', 'failed'],
+      ['Error', 'communication'],
+      ['Rejected', 'no-package'],
+      ['Rejected', 'refused'],
+    ])('cancels the assessment with a reason when the check ends in %s (%s)', async (status, reason) => {
+      const id = await startOne();
+      await side(id).publishStatus(justifactsAdapter, {}, { status: 'Pending', at: 1 });
+      const shown = await side(id).publishStatus(justifactsAdapter, {}, { status, reason, at: 2 });
+
+      const text = cancelledReason('Justifacts', reason);
+      expect(shown).toBe(text);
+      expect(ashby.updates(id).at(-1)).toEqual({
+        assessment_id: id,
+        timestamp: 2,
+        cancelled_reason: {
+          identifier: 'cancelled_reason',
+          label: 'Cancelled reason',
+          type: 'string',
+          value: text,
+        },
+      });
+      expect(ashby.assessment(id)).toMatchObject({ cancelled: true, cancelledReason: text });
+    });
+
+    it('ends Ashby’s wait even when Ashby refuses the cancellation for good; a transient failure is retried', async () => {
+      const id = await startOne();
+      ashby.failUpdates(1, 404);
+      await expect(
+        side(id).publishStatus(justifactsAdapter, {}, { status: 'Error', reason: 'failed', at: 1 }),
+      ).resolves.toBeNull();
+
+      ashby.failUpdates(1, 503);
+      await expect(
+        side(id).publishStatus(justifactsAdapter, {}, { status: 'Error', reason: 'failed', at: 1 }),
+      ).rejects.toBeInstanceOf(ExternalApiError);
+    });
+  });
+
+  describe('cancelled reasons', () => {
+    const reasons: (StatusReason | undefined)[] = [
+      'no-email',
+      'no-package',
+      'refused',
+      'vendor-ended',
+      'cancelled',
+      'access-denied',
+      'communication',
+      'failed',
+      undefined,
+    ];
+
+    it('say what happened and what to do, naming the vendor', () => {
+      for (const reason of reasons) {
+        const text = cancelledReason('Justifacts', reason);
+        expect(text).toContain('Justifacts');
+        expect(text).toMatch(/new assessment/);
+      }
+      expect(cancelledReason('Justifacts', 'vendor-ended')).toMatch(/cancelled or expired/);
+      expect(cancelledReason('Justifacts', 'failed')).toMatch(/API key/);
+      expect(cancelledReason('Justifacts', 'communication')).toMatch(/could not be reached/);
+    });
+
+    it('tell the failures apart', () => {
+      const texts = reasons.map((r) => cancelledReason('Justifacts', r));
+      expect(new Set(texts).size).toBe(texts.length);
+    });
+  });
+
   describe('builders and partner auth', () => {
+    it('names the seed’s assessment statuses, in the order they happen', () => {
+      expect(ASHBY_STATUS_LABELS).toEqual([
+        'Justifacts Received',
+        'Started',
+        'In Process Justifacts',
+        'Complete',
+      ]);
+    });
+
     it('builds the documented fields', () => {
       expect(statusField('In Process')).toEqual({
         identifier: 'status',

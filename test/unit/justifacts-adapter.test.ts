@@ -71,9 +71,9 @@ describe('Justifacts Lever status tags (seed 000: exact strings)', () => {
 
 describe('Justifacts Ashby status labels (seed 003)', () => {
   it.each<[CheckStatus, string]>([
-    ['Pending', 'Received'],
+    ['Pending', 'Justifacts Received'],
     ['In-Progress', 'Started'],
-    ['Analyzing', 'In Process'],
+    ['Analyzing', 'In Process Justifacts'],
     ['Complete', 'Complete'],
   ])('%s → %s', (status, label) => {
     expect(ashby.statusFor(status)).toBe(label);

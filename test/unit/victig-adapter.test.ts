@@ -3,6 +3,7 @@ import { checkAdapterFor, integrationFor } from '../../src/vendors';
 import type { CandidateSnapshot, OrderPlan } from '../../src/vendors/types';
 import { VendorRefusal } from '../../src/vendors/types';
 import {
+  prefixedTag,
   victigAdapter,
   victigOrderBody,
   victigProgress,
@@ -27,6 +28,7 @@ const base: VictigSettings = {
   unknownProduct: 'default',
   subClientMatch: 'none',
   subClientNoMatch: 'main',
+  subClientTagPrefix: null,
   referenceField: 'none',
   referenceTagPrefix: null,
   forwardTagPrefixes: [],
@@ -94,6 +96,7 @@ describe('VICTIG connection settings', () => {
         unknownProduct: 'default',
         subClientMatch: 'none',
         subClientNoMatch: 'main',
+        subClientTagPrefix: null,
         referenceField: 'none',
         referenceTagPrefix: null,
         forwardTagPrefixes: [],
@@ -104,6 +107,12 @@ describe('VICTIG connection settings', () => {
     });
   });
 
+  it('reads settings stored before subClientTagPrefix existed as having none', () => {
+    const stored: Partial<VictigSettings> = { ...base };
+    delete stored.subClientTagPrefix;
+    expect(victigAdapter.settingsSchema.parse(stored)).toEqual({ ...base, subClientTagPrefix: null });
+  });
+
   it('keeps every configured choice, and the stored settings pass the settings schema', () => {
     const result = parse({
       statusTagPrefix: 'BGC: ',
@@ -111,6 +120,7 @@ describe('VICTIG connection settings', () => {
       unknownProduct: 'reject',
       subClientMatch: 'city',
       subClientNoMatch: 'reject',
+      subClientTagPrefix: 'Office: ',
       referenceField: 'tags',
       referenceTagPrefix: 'Ref: ',
       forwardTagPrefixes: ['Region: '],
@@ -122,6 +132,7 @@ describe('VICTIG connection settings', () => {
       statusTagPrefix: 'BGC: ',
       unknownProduct: 'reject',
       subClientMatch: 'city',
+      subClientTagPrefix: 'Office: ',
       referenceTagPrefix: 'Ref: ',
       forwardTagPrefixes: ['Region: '],
     });
@@ -161,8 +172,10 @@ describe('VICTIG connection settings', () => {
       'unknownProduct: unknownProduct "reject" needs a productTagPrefix (without one, no tag names a product)',
     ]);
     expect(messages({ subClientNoMatch: 'reject' })).toEqual([
-      'subClientNoMatch: subClientNoMatch "reject" needs subClientMatch "code", "name" or "city"',
+      'subClientNoMatch: subClientNoMatch "reject" needs subClientMatch "code", "name" or "city", or a subClientTagPrefix',
     ]);
+    // A sub-client tag can name an unknown sub-client even when the location is not matched.
+    expect(parse({ subClientNoMatch: 'reject', subClientTagPrefix: 'Office: ' }).success).toBe(true);
   });
 
   it('refuses unknown options with the allowed values', () => {
@@ -184,6 +197,10 @@ describe('VICTIG connection settings', () => {
     expect(messages({ forwardTagPrefixes: ['Region: ', ''] })).toEqual([
       'forwardTagPrefixes.1: must not be empty',
     ]);
+    expect(messages({ subClientTagPrefix: ' Office:' })).toEqual([
+      'subClientTagPrefix: must not start with whitespace (Lever trims tags)',
+    ]);
+    expect(messages({ subClientTagPrefix: '' })).toEqual(['subClientTagPrefix: must not be empty']);
   });
 
   it('refuses flag and decision prefixes that would replace status, product or each other’s tags', () => {
@@ -195,6 +212,12 @@ describe('VICTIG connection settings', () => {
     ]);
     expect(messages({ flagTagPrefix: 'Result: ', decisionTagPrefix: 'Result: ' })).toEqual([
       'decisionTagPrefix: decisionTagPrefix must not overlap flagTagPrefix: result tags replace every tag starting with it',
+    ]);
+    expect(messages({ subClientTagPrefix: 'Office: ', flagTagPrefix: 'Office:' })).toEqual([
+      'flagTagPrefix: flagTagPrefix must not overlap subClientTagPrefix: result tags replace every tag starting with it',
+    ]);
+    expect(messages({ subClientTagPrefix: 'Decision: Office ', decisionTagPrefix: 'Decision:' })).toEqual([
+      'decisionTagPrefix: decisionTagPrefix must not overlap subClientTagPrefix: result tags replace every tag starting with it',
     ]);
   });
 });
@@ -240,6 +263,42 @@ describe('VICTIG status tags', () => {
     expect(victigAdapter.lever!.statusTags(custom)).toContain('BGC - Error');
     expect(tagFor('Analyzing')).toBeNull();
     expect(tagFor('Partial')).toBeNull();
+  });
+
+  it('puts one space after a prefix that does not end in whitespace (seed: "Background Check Status:")', () => {
+    const bare = { ...base, statusTagPrefix: 'Background Check Status:' };
+    expect(tagFor('Pending', bare)).toBe('Background Check Status: Pending');
+    expect(tagFor('In-Progress', bare)).toBe('Background Check Status: In Progress');
+    expect(victigAdapter.lever!.statusTags(bare)).toEqual(victigAdapter.lever!.statusTags(base));
+    expect(tagFor('Error', { ...base, statusTagPrefix: 'BGC -' })).toBe('BGC - Error');
+  });
+
+  it.each(['Background Check Status: ', 'Background Check Status:', 'BGC-'])(
+    'lists exactly the tags tagFor writes, so the previous one is removed (prefix %p)',
+    (statusTagPrefix) => {
+      const settings = { ...base, statusTagPrefix };
+      const written = (
+        ['Pending', 'In-Progress', 'Analyzing', 'Partial', 'Complete', 'Rejected', 'Error'] as const
+      )
+        .map((status) => tagFor(status, settings))
+        .filter((tag): tag is string => tag !== null);
+      expect([...victigAdapter.lever!.statusTags(settings)].sort()).toEqual([...written].sort());
+    },
+  );
+});
+
+describe('VICTIG prefixed tags (seed 001: prefix "Flag:" gives "Flag: True")', () => {
+  it('adds one space unless the prefix already ends in whitespace', () => {
+    expect(prefixedTag('Flag:', 'True')).toBe('Flag: True');
+    expect(prefixedTag('Flag: ', 'True')).toBe('Flag: True');
+    expect(prefixedTag('Package –', 'Basic')).toBe('Package – Basic');
+    expect(prefixedTag('Package – ', 'Basic')).toBe('Package – Basic');
+    expect(prefixedTag('Flag:\t', 'False')).toBe('Flag:\tFalse');
+  });
+
+  it('keeps the tag within Lever’s tag length, without trailing whitespace', () => {
+    expect(prefixedTag('Decision:', 'x'.repeat(400))).toHaveLength(255);
+    expect(prefixedTag('Decision:', `${'x'.repeat(244)}   yz`)).toBe(`Decision: ${'x'.repeat(244)}`);
   });
 });
 
@@ -372,6 +431,100 @@ describe('VICTIG plan: sub-client', () => {
   });
 });
 
+describe('VICTIG plan: sub-client by tag (subClientTagPrefix)', () => {
+  const byTag = { subClientTagPrefix: 'Office: ' };
+
+  it('picks the sub-client a tag names by code, name or city, trimmed and exact', () => {
+    expect(order(byTag, { tags: ['Office: SF02'] }).options).toMatchObject({
+      subClientCode: 'SF02',
+      subClientSource: 'tag',
+    });
+    expect(order(byTag, { tags: ['Office: Acme New York'] }).options.subClientCode).toBe('NYC01');
+    expect(order(byTag, { tags: ['Office:   San Francisco  '] }).options.subClientCode).toBe('SF02');
+    // Seed-style prefix without its space.
+    expect(order({ subClientTagPrefix: 'Office:' }, { tags: ['Office: NYC01'] }).options.subClientCode).toBe(
+      'NYC01',
+    );
+  });
+
+  it('matches the code first, then the name, then the city', () => {
+    const tricky: VictigCatalog = {
+      products: catalog.products,
+      subClients: [
+        { code: 'Boston', name: 'Acme Boston', city: 'Cambridge' },
+        { code: 'BOS02', name: 'Boston', city: 'Boston' },
+        { code: 'CAM01', name: 'Acme Cambridge', city: 'Acme Boston' },
+      ],
+    };
+    const pick = (tag: string) => {
+      const plan = victigAdapter.plan({ ...base, ...byTag }, candidate({ tags: [tag] }), tricky);
+      return plan.kind === 'order' ? plan.options.subClientCode : plan.kind;
+    };
+    expect(pick('Office: Boston')).toBe('Boston');
+    expect(pick('Office: Acme Boston')).toBe('Boston');
+    expect(pick('Office: Cambridge')).toBe('Boston');
+    expect(pick('Office: Acme Cambridge')).toBe('CAM01');
+  });
+
+  it('wins over the location match; the first sub-client tag counts', () => {
+    expect(
+      order({ ...byTag, subClientMatch: 'city' }, { location: 'New York', tags: ['Office: SF02'] }).options,
+    ).toMatchObject({ subClientCode: 'SF02', subClientSource: 'tag' });
+    expect(order(byTag, { tags: ['Office: NYC01', 'Office: SF02'] }).options.subClientCode).toBe('NYC01');
+    // Without the tag, the location decides as before.
+    expect(order({ ...byTag, subClientMatch: 'city' }, { location: 'New York' }).options).toMatchObject({
+      subClientCode: 'NYC01',
+      subClientSource: 'matched',
+    });
+  });
+
+  it('works with subClientMatch "none": the tag picks, no tag means the main client', () => {
+    expect(order(byTag, { location: 'New York', tags: ['Office: SF02'] }).options.subClientCode).toBe('SF02');
+    expect(order(byTag, { location: 'New York' }).options).toMatchObject({
+      subClientCode: null,
+      subClientSource: 'not-supported',
+    });
+  });
+
+  it('needs the exact prefix and ignores sub-client tags when no prefix is configured', () => {
+    expect(order(byTag, { tags: ['office: SF02', 'Offices: SF02'] }).options.subClientCode).toBeNull();
+    expect(order({ subClientTagPrefix: null }, { tags: ['Office: SF02'] }).options.subClientCode).toBeNull();
+  });
+
+  it('orders for the main client for an unknown sub-client when subClientNoMatch is "main", even if the location matches', () => {
+    for (const tag of ['Office: LA03', 'Office: sf02', 'Office: ']) {
+      expect(
+        order({ ...byTag, subClientMatch: 'city' }, { location: 'New York', tags: [tag] }).options,
+      ).toMatchObject({ subClientCode: null, subClientSource: 'main-unknown-tag' });
+    }
+  });
+
+  it('rejects an unknown sub-client with a note when subClientNoMatch is "reject"', () => {
+    for (const subClientMatch of ['none', 'city'] as const) {
+      const plan = planFor(
+        { ...byTag, subClientMatch, subClientNoMatch: 'reject' },
+        { location: 'New York', tags: ['Office: LA03'] },
+      );
+      expect(plan).toMatchObject({ kind: 'refuse', status: 'Rejected', reason: 'refused' });
+      const note = plan.kind === 'refuse' ? plan.note : null;
+      expect(note).toContain('The sub-client "LA03" named by the tag "Office: LA03"');
+      expect(note).toContain('"NYC01", "SF02"');
+      expect(note).not.toContain('New York');
+    }
+    // No tag and sub-clients not matched by location: nothing was asked for, the main client is ordered.
+    expect(
+      order({ ...byTag, subClientMatch: 'none', subClientNoMatch: 'reject' }, { location: 'Boston' }).options
+        .subClientCode,
+    ).toBeNull();
+  });
+
+  it('forwards the sub-client tags to VICTIG like the product and reference tags', () => {
+    expect(
+      order(byTag, { tags: ['Referral', 'Office: SF02', 'Product: Criminal Package 2'] }).options.tags,
+    ).toEqual(['Office: SF02', 'Product: Criminal Package 2']);
+  });
+});
+
 describe('VICTIG plan: reference and forwarded tags', () => {
   it('takes the reference from the configured Lever field', () => {
     const tags = ['Ref: REQ-42'];
@@ -485,6 +638,18 @@ describe('VICTIG progress and results', () => {
       tagPrefixes: ['Flag: ', 'Decision: '],
     });
     expect(victigResults(base, { ...report, flagged: false, decision: 'Eligible' }).tags).toEqual([
+      'Flag: False',
+      'Decision: Eligible',
+    ]);
+  });
+
+  it('puts one space between a flag or decision prefix and the value (seed: "Flag:" → "Flag: True")', () => {
+    const seed = { flagTagPrefix: 'Flag:', decisionTagPrefix: 'Decision:' };
+    expect(victigResults(seed, report)).toMatchObject({
+      tags: ['Flag: True', 'Decision: Review'],
+      tagPrefixes: ['Flag:', 'Decision:'],
+    });
+    expect(victigResults(seed, { ...report, flagged: false, decision: 'Eligible' }).tags).toEqual([
       'Flag: False',
       'Decision: Eligible',
     ]);

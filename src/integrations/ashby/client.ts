@@ -41,8 +41,13 @@ export interface AssessmentUpdate {
   metadata?: AssessmentField[];
 }
 
-/** The status values the Justifacts integration shows in Ashby (seed 003), in the order they happen. */
-export const ASHBY_STATUS_LABELS = ['Received', 'Started', 'In Process', 'Complete'] as const;
+/** The status values the Justifacts integration shows in Ashby (seed 003's words), in the order they happen. */
+export const ASHBY_STATUS_LABELS = [
+  'Justifacts Received',
+  'Started',
+  'In Process Justifacts',
+  'Complete',
+] as const;
 export type AshbyStatusLabel = (typeof ASHBY_STATUS_LABELS)[number];
 
 /** `{ identifier: 'status', label: 'Status', type: 'string', value: label }`. */

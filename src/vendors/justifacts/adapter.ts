@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { CheckStatus } from '../../domain/status';
+import type { AshbyStatusLabel } from '../../integrations/ashby/client';
 import type { CheckVendorAdapter, OrderPlan, VendorClient, VendorProgress } from '../types';
 import { JustifactsClient, verifyJustifactsCallback, type JustifactsOrderStatus } from './client';
 import { findPackageTag } from './package-tag';
@@ -11,11 +12,11 @@ export const JUSTIFACTS_TAGS = {
   Complete: '(Justifacts)Complete',
 } as const;
 
-/** Ashby assessment statuses of the Justifacts integration (seed 003). */
-export const JUSTIFACTS_ASHBY_STATUSES: Partial<Record<CheckStatus, string>> = {
-  Pending: 'Received',
+/** Ashby assessment statuses of the Justifacts integration: the seed's own words (seed 003). */
+export const JUSTIFACTS_ASHBY_STATUSES: Partial<Record<CheckStatus, AshbyStatusLabel>> = {
+  Pending: 'Justifacts Received',
   'In-Progress': 'Started',
-  Analyzing: 'In Process',
+  Analyzing: 'In Process Justifacts',
   Complete: 'Complete',
 };
 

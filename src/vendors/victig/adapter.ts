@@ -26,7 +26,7 @@ import {
  * Lever → VICTIG (spec §5, seed 001): the candidate's name, email, phone, position, location and prefixed tags
  * go to VICTIG, which sends the applicant a QuickApp; the product, sub-client and reference are chosen from
  * the opportunity's tags, location and posting as the connection's settings say. Statuses show as one
- * `<statusTagPrefix><word>` tag; results go in a secret note, with optional flag and decision tags.
+ * `<statusTagPrefix> <word>` tag; results go in a secret note, with optional flag and decision tags.
  */
 
 export const DEFAULT_STATUS_TAG_PREFIX = 'Background Check Status: ';
@@ -79,6 +79,7 @@ interface VictigChoices {
   unknownProduct: 'default' | 'reject';
   subClientMatch: 'none' | 'code' | 'name' | 'city';
   subClientNoMatch: 'main' | 'reject';
+  subClientTagPrefix?: string | null;
   referenceField: 'none' | 'jobTitle' | 'jobDepartment' | 'tags';
   referenceTagPrefix?: string | null;
   flagTagPrefix?: string | null;
@@ -102,13 +103,17 @@ function checkChoices(s: VictigChoices, ctx: z.RefinementCtx): void {
       'unknownProduct "reject" needs a productTagPrefix (without one, no tag names a product)',
     );
   }
-  if (s.subClientNoMatch === 'reject' && s.subClientMatch === 'none') {
-    issue('subClientNoMatch', 'subClientNoMatch "reject" needs subClientMatch "code", "name" or "city"');
+  if (s.subClientNoMatch === 'reject' && s.subClientMatch === 'none' && !s.subClientTagPrefix) {
+    issue(
+      'subClientNoMatch',
+      'subClientNoMatch "reject" needs subClientMatch "code", "name" or "city", or a subClientTagPrefix',
+    );
   }
   // Results replace every tag starting with the flag or decision prefix: they must not reach other tags.
   const others: [keyof VictigChoices, string | null | undefined][] = [
     ['statusTagPrefix', s.statusTagPrefix],
     ['productTagPrefix', s.productTagPrefix],
+    ['subClientTagPrefix', s.subClientTagPrefix],
     ['referenceTagPrefix', s.referenceTagPrefix],
   ];
   for (const key of ['flagTagPrefix', 'decisionTagPrefix'] as const) {
@@ -133,6 +138,8 @@ export const victigSettingsSchema = z
     unknownProduct: unknownProductSchema,
     subClientMatch: subClientMatchSchema,
     subClientNoMatch: subClientNoMatchSchema,
+    /** null: no sub-client by tag. Connections stored before the setting existed have none. */
+    subClientTagPrefix: prefixSchema.nullable().default(null),
     referenceField: referenceFieldSchema,
     referenceTagPrefix: prefixSchema.nullable(),
     forwardTagPrefixes: z.array(prefixSchema).max(50),
@@ -168,6 +175,7 @@ export const victigConnectionInputSchema = z
     unknownProduct: unknownProductSchema.default('default'),
     subClientMatch: subClientMatchSchema.default('none'),
     subClientNoMatch: subClientNoMatchSchema.default('main'),
+    subClientTagPrefix: prefixSchema.optional(),
     referenceField: referenceFieldSchema.default('none'),
     referenceTagPrefix: prefixSchema.optional(),
     forwardTagPrefixes: z.array(prefixSchema).max(50).default([]),
@@ -191,6 +199,7 @@ export const victigConnectionInputSchema = z
         unknownProduct: s.unknownProduct,
         subClientMatch: s.subClientMatch,
         subClientNoMatch: s.subClientNoMatch,
+        subClientTagPrefix: s.subClientTagPrefix ?? null,
         referenceField: s.referenceField,
         referenceTagPrefix: s.referenceTagPrefix ?? null,
         forwardTagPrefixes: s.forwardTagPrefixes,
@@ -204,8 +213,17 @@ export const victigConnectionInputSchema = z
 // ---------------------------------------------------------------------------------------------------
 // Statuses and results
 
+/**
+ * A tag the service writes with a configured prefix (seed: prefix "Flag:" gives "Flag: True"): one space between
+ * prefix and value unless the prefix already ends in whitespace, within Lever's tag length.
+ */
+export function prefixedTag(prefix: string, value: string): string {
+  const separator = /\s$/.test(prefix) ? '' : ' ';
+  return `${prefix}${separator}${value}`.slice(0, LEVER_TAG_MAX).trimEnd();
+}
+
 export function victigStatusTags(settings: Pick<VictigSettings, 'statusTagPrefix'>): string[] {
-  return Object.values(VICTIG_STATUS_WORDS).map((word) => `${settings.statusTagPrefix}${word}`);
+  return Object.values(VICTIG_STATUS_WORDS).map((word) => prefixedTag(settings.statusTagPrefix, word));
 }
 
 /** VICTIG's order status onto the canonical statuses. */
@@ -231,11 +249,11 @@ export function victigResults(
   const tags: string[] = [];
   const tagPrefixes: string[] = [];
   if (settings.flagTagPrefix !== null) {
-    tags.push(`${settings.flagTagPrefix}${results.flagged ? 'True' : 'False'}`);
+    tags.push(prefixedTag(settings.flagTagPrefix, results.flagged ? 'True' : 'False'));
     tagPrefixes.push(settings.flagTagPrefix);
   }
   if (settings.decisionTagPrefix !== null && decision !== '') {
-    tags.push(`${settings.decisionTagPrefix}${decision}`.slice(0, LEVER_TAG_MAX).trimEnd());
+    tags.push(prefixedTag(settings.decisionTagPrefix, decision));
   }
   if (settings.decisionTagPrefix !== null) tagPrefixes.push(settings.decisionTagPrefix);
   return {
@@ -265,12 +283,22 @@ export function leverLocation(candidate: CandidateSnapshot): string | null {
   return text(candidate.location) ?? text(candidate.position?.location);
 }
 
-/** The value after the prefix of the first tag that has it (trimmed), or undefined when no tag has it. */
-function tagValue(tags: readonly string[], prefix: string | null): string | undefined {
+/** The first tag with the prefix and its value after the prefix (trimmed), or undefined when no tag has it. */
+function prefixedTagOf(
+  tags: readonly string[],
+  prefix: string | null,
+): { tag: string; value: string } | undefined {
   if (prefix === null) return undefined;
   const tag = tags.find((t) => t.startsWith(prefix));
-  return tag === undefined ? undefined : tag.slice(prefix.length).trim();
+  return tag === undefined ? undefined : { tag, value: tag.slice(prefix.length).trim() };
 }
+
+function tagValue(tags: readonly string[], prefix: string | null): string | undefined {
+  return prefixedTagOf(tags, prefix)?.value;
+}
+
+/** Sub-client fields a sub-client tag is matched against, in this order. */
+const SUB_CLIENT_TAG_FIELDS = ['code', 'name', 'city'] as const;
 
 function refuse(
   status: 'Rejected' | 'Error',
@@ -311,8 +339,9 @@ export function victigPlan(
   // Product: the default, or the one a `<productTagPrefix><name>` tag names (the first such tag).
   let product = settings.defaultProduct;
   let productSource = 'default';
-  const requested = tagValue(candidate.tags, settings.productTagPrefix);
-  if (requested !== undefined) {
+  const productTag = prefixedTagOf(candidate.tags, settings.productTagPrefix);
+  if (productTag !== undefined) {
+    const requested = productTag.value;
     if (catalog.products.some((p) => p.name === requested)) {
       product = requested;
       productSource = 'tag';
@@ -320,7 +349,7 @@ export function victigPlan(
       return refuse(
         'Rejected',
         'no-package',
-        `The product "${requested}" named by the tag "${settings.productTagPrefix}${requested}" does not exist in ` +
+        `The product "${requested}" named by the tag "${productTag.tag}" does not exist in ` +
           `VICTIG (products: ${listForNote(catalog.products.map((p) => p.name))}). Fix or remove the tag, ${RETRIGGER}`,
       );
     } else {
@@ -328,10 +357,30 @@ export function victigPlan(
     }
   }
 
-  // Sub-client: the Lever location matched exactly against one field of VICTIG's sub-clients.
+  // Sub-client: the one a `<subClientTagPrefix><code, name or city>` tag names (the first such tag), else the
+  // Lever location matched exactly against one field of VICTIG's sub-clients.
   let subClientCode: string | null = null;
   let subClientSource = 'not-supported';
-  if (settings.subClientMatch !== 'none') {
+  const subClientTag = prefixedTagOf(candidate.tags, settings.subClientTagPrefix);
+  if (subClientTag !== undefined) {
+    const named = subClientTag.value;
+    const match = SUB_CLIENT_TAG_FIELDS.map((field) =>
+      catalog.subClients.find((s) => s[field] === named),
+    ).find((s) => s !== undefined);
+    if (match !== undefined) {
+      subClientCode = match.code;
+      subClientSource = 'tag';
+    } else if (settings.subClientNoMatch === 'reject') {
+      return refuse(
+        'Rejected',
+        'refused',
+        `The sub-client "${named}" named by the tag "${subClientTag.tag}" matches no VICTIG sub-client code, name ` +
+          `or city (sub-client codes: ${listForNote(catalog.subClients.map((s) => s.code))}). Fix or remove the tag, ${RETRIGGER}`,
+      );
+    } else {
+      subClientSource = 'main-unknown-tag';
+    }
+  } else if (settings.subClientMatch !== 'none') {
     const field = settings.subClientMatch;
     const location = leverLocation(candidate);
     const match = location === null ? undefined : catalog.subClients.find((s) => s[field] === location);
@@ -363,10 +412,11 @@ export function victigPlan(
     }
   })();
 
-  // Only tags with a configured prefix go to VICTIG; the product and reference prefixes count too.
+  // Only tags with a configured prefix go to VICTIG; the product, sub-client and reference prefixes count too.
   const prefixes = [
     ...settings.forwardTagPrefixes,
     ...(settings.productTagPrefix === null ? [] : [settings.productTagPrefix]),
+    ...(settings.subClientTagPrefix === null ? [] : [settings.subClientTagPrefix]),
     ...(settings.referenceField === 'tags' && settings.referenceTagPrefix !== null
       ? [settings.referenceTagPrefix]
       : []),
@@ -490,7 +540,7 @@ export const victigAdapter: CheckVendorAdapter<VictigSettings, VictigSecrets> = 
     statusTags: victigStatusTags,
     tagFor(settings, status) {
       const word = (VICTIG_STATUS_WORDS as Partial<Record<CheckStatus, string>>)[status];
-      return word === undefined ? null : `${settings.statusTagPrefix}${word}`;
+      return word === undefined ? null : prefixedTag(settings.statusTagPrefix, word);
     },
     resultLink: false,
   },
