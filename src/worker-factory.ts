@@ -19,6 +19,7 @@ export interface CheckWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Limit of Lever calls per API key shared by all activities of this worker (default: the process-wide one). */
   leverRateLimiter?: LeverRateLimiter;
+  /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
   reportLinks?: ActivityDeps['reportLinks'];
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */
   workflowBundle?: WorkerOptions['workflowBundle'];
