@@ -90,6 +90,26 @@ const payloadKeysSchema = z.preprocess(
     .optional(),
 );
 
+/** REPORT_LINK_KEY: base64 of at least 32 random bytes. Messages never quote the value. */
+const reportLinkKeySchema = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((text, ctx) => {
+      const key = Buffer.from(text, 'base64');
+      const canonical = key.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '');
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || !canonical || key.length < 32) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'must be at least 32 random bytes in base64 (e.g. openssl rand -base64 32)',
+        });
+        return z.NEVER;
+      }
+      return key;
+    })
+    .optional(),
+);
+
 /** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
 
@@ -133,6 +153,11 @@ export const baseConfigSchema = z.object({
     unsetIfEmpty,
     z.string().regex(PAYLOAD_KEY_ID, PAYLOAD_KEY_ID_MESSAGE).optional(),
   ),
+  /**
+   * HMAC key of the report links on candidate profiles: the worker signs them, the API checks them
+   * (src/report-links.ts). Required when NODE_ENV is production; elsewhere a public development key stands in.
+   */
+  REPORT_LINK_KEY: reportLinkKeySchema,
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */
@@ -192,6 +217,11 @@ export const apiConfigSchema = baseConfigSchema.extend({
 
 /** The Temporal worker running workflows and activities. */
 export const workerConfigSchema = baseConfigSchema.extend({
+  /**
+   * Public base URL of the API: report links on candidate profiles point there. Required when NODE_ENV is
+   * production; elsewhere, without it, profiles get the vendor's own report URL (which may expire).
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** SMTP server for notification e-mails (Justworks admins), e.g. smtp://user:pass@mail.example.com:587. */
   SMTP_URL: z.url().optional(),
   MAIL_FROM: z.string().min(3).default('bgc-bridge <no-reply@bgc-bridge.local>'),

@@ -7,6 +7,7 @@ import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
 import { secretBoxFromConfig } from './db/secret-box';
 import { createLogger } from './logger';
+import { reportLinkKeyFromConfig } from './report-links';
 import { connectClient } from './temporal/connection';
 import { createDataConverter } from './temporal/data-converter';
 
@@ -19,10 +20,13 @@ async function run(): Promise<void> {
   const secretBox = secretBoxFromConfig(config);
   if (secretBox.development)
     logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
+  const reportLinkKey = reportLinkKeyFromConfig(config); // refuses production without REPORT_LINK_KEY
+  if (reportLinkKey.development)
+    logger.warn('REPORT_LINK_KEY is not set: report links are checked with the development key');
   await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
   const temporal = await connectClient(config, dataConverter);
-  const app = createApp({ config, pool, temporal, logger, secretBox });
+  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });

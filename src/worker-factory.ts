@@ -19,6 +19,8 @@ export interface CheckWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Limit of Lever calls per API key shared by all activities of this worker (default: the process-wide one). */
   leverRateLimiter?: LeverRateLimiter;
+  /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
+  reportLinks?: ActivityDeps['reportLinks'];
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -40,6 +42,7 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
       logger: options.logger,
       mail: options.mail,
       leverRateLimiter: options.leverRateLimiter,
+      reportLinks: options.reportLinks,
     }),
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,

@@ -5,6 +5,7 @@ import { migrate } from './db/migrate';
 import { secretBoxFromConfig } from './db/secret-box';
 import { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import { createLogger } from './logger';
+import { reportLinksFromConfig } from './report-links';
 import { createDataConverter } from './temporal/data-converter';
 import { createCheckWorker } from './worker-factory';
 
@@ -19,6 +20,11 @@ async function run(): Promise<void> {
   const secretBox = secretBoxFromConfig(config);
   if (secretBox.development)
     logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
+  const reportLinks = reportLinksFromConfig(config); // refuses production without REPORT_LINK_KEY or PUBLIC_BASE_URL
+  if (reportLinks === undefined)
+    logger.warn("PUBLIC_BASE_URL is not set: profiles get the vendors' own report URLs, which may expire");
+  else if (reportLinks.key.development)
+    logger.warn('REPORT_LINK_KEY is not set: report links are signed with the development key');
   await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -32,6 +38,7 @@ async function run(): Promise<void> {
       dataConverter,
       mail: config.SMTP_URL ? { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM } : undefined,
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      reportLinks,
       leverRateLimiter: new LeverRateLimiter({
         perSecond: config.LEVER_RATE_PER_SECOND,
         burst: config.LEVER_RATE_BURST,

@@ -12,6 +12,7 @@ import type { CheckStatus } from '../domain/status';
 import { AshbyClient } from '../integrations/ashby/client';
 import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
+import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
 import { VendorRefusal, type OrderPlan, type StatusReason, type VendorProgress } from '../vendors/types';
 import { classified } from './errors';
@@ -35,6 +36,8 @@ export interface ActivityDeps {
   leverRateLimiter?: LeverRateLimiter;
   /** Encrypts connection secrets at rest; read from the environment when not given. */
   secretBox?: SecretBox;
+  /** The service's stable links to vendor reports whose URLs expire; without it, the ATS gets the vendor's URL. */
+  reportLinks?: ReportLinks;
 }
 
 /** The workflow execution an activity runs for; notes and logs name it so retries can find their work. */
@@ -51,7 +54,13 @@ function reference(): string {
 }
 
 /** Activities of the background-check workflow: each one is one small, retry-safe side effect. */
-export function createCheckActivities({ pool, logger, secretBox, leverRateLimiter }: ActivityDeps) {
+export function createCheckActivities({
+  pool,
+  logger,
+  secretBox,
+  leverRateLimiter,
+  reportLinks,
+}: ActivityDeps) {
   const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
   const assessments = new AssessmentRepository(pool);
@@ -165,9 +174,14 @@ export function createCheckActivities({ pool, logger, secretBox, leverRateLimite
         const { adapter, ats, vendor } = await load(ref);
         if (!adapter.resultsOn.includes(ref.status)) return;
         const results = await vendor.results(ref.externalId);
+        // The vendor's URL may expire: the ATS keeps a link to the service, which signs a fresh one when opened.
+        const stable =
+          results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
+            ? reportLinks.url(ref.connectionId, results.reportId)
+            : results.url;
         await ats.publishResults(adapter, {
           status: ref.status,
-          results,
+          results: { ...results, url: stable },
           at: ref.at,
           marker: `${reference()}: ${ref.status} results`,
         });

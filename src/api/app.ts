@@ -8,11 +8,13 @@ import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
 import type { Logger } from '../logger';
+import { reportLinkKeyFromEnv, type ReportLinkKey } from '../report-links';
 import { adminRouter } from './admin';
 import { ashbyPartnerRouter } from './ashby-partner';
 import { codecRouter } from './codec-router';
 import { leverWebhookRouter } from './lever-webhooks';
 import { answerParserErrorsWithProblems, notFoundHandler, problemHandler } from './problem';
+import { reportLinkRouter } from './report-links';
 import { vendorCallbackRouter } from './vendor-callbacks';
 
 export interface AppDeps {
@@ -30,10 +32,12 @@ export interface AppDeps {
   logger: Logger;
   /** Encrypts connection secrets at rest; read from the environment when not given. */
   secretBox?: SecretBox;
+  /** Checks the report links on candidate profiles; read from the environment when not given. */
+  reportLinkKey?: ReportLinkKey;
 }
 
-/** The HTTP front: Lever webhooks, vendor callbacks and the admin API. */
-export function createApp({ config, pool, temporal, logger, secretBox }: AppDeps): Express {
+/** The HTTP front: Lever webhooks, vendor callbacks, report links and the admin API. */
+export function createApp({ config, pool, temporal, logger, secretBox, reportLinkKey }: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   answerParserErrorsWithProblems(app);
@@ -75,6 +79,7 @@ export function createApp({ config, pool, temporal, logger, secretBox }: AppDeps
     ashbyPartnerRouter({ connections, assessments: new AssessmentRepository(pool), temporal, logger, start }),
   );
   app.use('/codec', codecRouter({ config, temporal }));
+  app.use(reportLinkRouter({ connections, key: reportLinkKey ?? reportLinkKeyFromEnv(), logger }));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

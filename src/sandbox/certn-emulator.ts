@@ -83,6 +83,8 @@ export interface CertnEmulatorOptions {
   autoAdvanceMs?: number | null;
   /** Delays before each retry of a failed webhook delivery. Default [200, 1000, 5000]. */
   webhookRetryDelaysMs?: number[];
+  /** How long a signed pdf_url works (ms). Default one hour, as Certn's. */
+  reportUrlTtlMs?: number;
   port?: number;
 }
 
@@ -173,7 +175,7 @@ const DEFAULT_PACKAGES: { name: string; check_types: CertnCheckType[] }[] = [
 
 const DEFAULT_RETRY_DELAYS_MS = [200, 1000, 5000];
 const WEBHOOK_TIMEOUT_MS = 10_000;
-const REPORT_URL_TTL_MS = 60 * 60 * 1000;
+const DEFAULT_REPORT_URL_TTL_MS = 60 * 60 * 1000;
 const UNDELIVERABLE_DOMAIN = '@undeliverable.test';
 
 function isCheckType(value: string): value is CertnCheckType {
@@ -340,6 +342,8 @@ export class CertnEmulator extends FaultyEmulator {
   readonly webhookRetryDelaysMs: number[];
   /** Absolute base URL used in signed pdf_url links; falls back to the request's Host header when null. */
   publicUrl: string | null = null;
+  /** Lifetime of the pdf_url links signed from now on (ms); a test shortens it to see one expire. */
+  reportUrlTtlMs: number;
 
   #teams = new Map<string, Team>();
   #cases = new Map<string, CaseEntry>();
@@ -356,6 +360,7 @@ export class CertnEmulator extends FaultyEmulator {
     super();
     this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
     this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.reportUrlTtlMs = opts.reportUrlTtlMs ?? DEFAULT_REPORT_URL_TTL_MS;
     this.#webhooks = new WebhookSender({
       retryDelaysMs: this.webhookRetryDelaysMs,
       timeoutMs: WEBHOOK_TIMEOUT_MS,
@@ -613,7 +618,7 @@ export class CertnEmulator extends FaultyEmulator {
   ): { id: string; case_id: string; file_name: string; pdf_url: string; created: string } {
     const file = this.#reportFiles.get(reportFileId);
     if (!file || file.apiKey !== apiKey) throw new CertnEmulatorError(404, 'Not found.');
-    const expires = Date.now() + REPORT_URL_TTL_MS;
+    const expires = Date.now() + this.reportUrlTtlMs;
     const signature = this.#signReport(file.id, expires);
     const base = (this.publicUrl ?? baseUrl).replace(/\/+$/, '');
     return {
@@ -625,18 +630,21 @@ export class CertnEmulator extends FaultyEmulator {
     };
   }
 
-  /** The PDF for a signed download link; 403 when the signature is wrong or expired, 404 when unknown. */
+  /**
+   * The PDF for a signed download link; 403 when the signature is wrong, or when it is right but the link has
+   * expired (as a signed storage URL answers); 404 when unknown.
+   */
   reportPdf(reportFileId: string, expires: string | undefined, signature: string | undefined): Buffer {
     const expiresMs = Number(expires);
-    if (!expires || !/^\d+$/.test(expires) || !Number.isSafeInteger(expiresMs)) {
-      throw new CertnEmulatorError(403, 'Request has expired or the signature is invalid.');
-    }
     if (
-      !hexSignatureMatches(this.#signReport(reportFileId, expiresMs), signature) ||
-      expiresMs < Date.now()
+      !expires ||
+      !/^\d+$/.test(expires) ||
+      !Number.isSafeInteger(expiresMs) ||
+      !hexSignatureMatches(this.#signReport(reportFileId, expiresMs), signature)
     ) {
-      throw new CertnEmulatorError(403, 'Request has expired or the signature is invalid.');
+      throw new CertnEmulatorError(403, 'The signature is invalid.');
     }
+    if (expiresMs < Date.now()) throw new CertnEmulatorError(403, 'Request has expired.');
     const file = this.#reportFiles.get(reportFileId);
     if (!file) throw new CertnEmulatorError(404, 'Not found.');
     return buildPdf(file.lines);

@@ -65,6 +65,11 @@ export interface VendorProgress {
 export interface VendorResults {
   /** Link to the report or result page. */
   url: string | null;
+  /**
+   * The vendor's id of the report, from a client whose report URLs expire (`reportUrl` signs a fresh one): the ATS
+   * then gets the service's stable link to it instead of `url` (src/report-links.ts).
+   */
+  reportId?: string;
   /** Result lines for the secret note (VICTIG's summary, flag, decision...). */
   lines: string[];
   /** Result tags to put on the opportunity; existing tags starting with one of `tagPrefixes` are replaced. */
@@ -100,6 +105,8 @@ export interface VendorClient {
   }): Promise<{ externalId: string }>;
   progress(externalId: string): Promise<VendorProgress>;
   results(externalId: string): Promise<VendorResults>;
+  /** A freshly signed URL of a report (`VendorResults.reportId`); an ExternalApiError 404 when there is none. */
+  reportUrl?(reportId: string): Promise<string>;
   cancel?(externalId: string): Promise<void>;
 }
 

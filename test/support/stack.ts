@@ -11,6 +11,7 @@ import { ConnectionRepository } from '../../src/db/connections';
 import { baseConfigSchema, loadConfig } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
+import { ReportLinkKey, ReportLinks } from '../../src/report-links';
 import { startAshbyEmulator } from '../../src/sandbox/ashby-emulator';
 import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { listen, type RunningServer } from '../../src/sandbox/http-server';
@@ -106,6 +107,8 @@ export async function startStack(options: StackOptions = {}) {
   const clientConnection = await Connection.connect({ address: temporalAddress });
   const dataConverter = serviceDataConverter();
   const temporal = new Client({ connection: clientConnection, dataConverter });
+  // The worker signs report links with it and the API checks them: a fresh key per stack.
+  const reportLinkKey = new ReportLinkKey(randomBytes(32));
   const api: RunningServer = await listen(
     createApp({
       config: {
@@ -119,8 +122,10 @@ export async function startStack(options: StackOptions = {}) {
       pool,
       temporal,
       logger,
+      reportLinkKey,
     }),
   );
+  const reportLinks = new ReportLinks(api.url, reportLinkKey);
   // The inbox relay runs next to the API, for this stack's connections only (stacks share one database).
   const ownConnections = new Set<string>();
   const relay = createInboxRelay({
@@ -157,6 +162,7 @@ export async function startStack(options: StackOptions = {}) {
     dataConverter,
     mail: { smtpUrl: `smtp://${smtp.host}:${smtp.port}`, from: 'bgc-bridge <no-reply@bgc-bridge.test>' },
     leverRateLimiter,
+    reportLinks,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
   });
   const running = worker.run();
@@ -289,6 +295,7 @@ export async function startStack(options: StackOptions = {}) {
     api,
     relay,
     retirement,
+    reportLinks,
     temporal,
     pool,
     taskQueue,

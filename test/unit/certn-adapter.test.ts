@@ -1,5 +1,7 @@
 import { certnAdapter, certnProgress, CERTN_TAGS } from '../../src/vendors/certn/adapter';
 import { certnSignature } from '../../src/api/signature';
+import { ExternalApiError } from '../../src/integrations/http-error';
+import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
 import type { CheckStatus } from '../../src/domain/status';
 import type { CandidateSnapshot, StatusReason } from '../../src/vendors/types';
 
@@ -180,5 +182,67 @@ describe('Certn callback verification', () => {
     expect(
       certnAdapter.verifyCallback(junk, { 'x-signature': certnSignature('whsec', junk) }, secrets),
     ).toMatchObject({ ok: false, status: 400 });
+  });
+});
+
+describe('Certn report URLs (against the Certn emulator over HTTP)', () => {
+  let certn: RunningCertnEmulator;
+  const team = { apiKey: 'report-team', webhookSecret: 'whsec' };
+  const client = (apiKey = team.apiKey) =>
+    certnAdapter.client({ apiBaseUrl: certn.apiBaseUrl, packages: settings.packages }, { ...team, apiKey });
+
+  beforeAll(async () => {
+    certn = await startCertnEmulator();
+    certn.addTeam({ apiKey: team.apiKey });
+    certn.addTeam({ apiKey: 'other-team' });
+  });
+  afterAll(async () => {
+    await certn?.close();
+  });
+
+  async function completedCase(): Promise<string> {
+    const { externalId } = await client().order({
+      candidate: candidate([]),
+      plan: {
+        kind: 'order',
+        packageName: 'Basic',
+        packageRef: certn.authenticate(team.apiKey)!.packages[0]!.id,
+        options: {},
+      },
+      reference: 'opp-1',
+      idempotencyKey: `key-${Math.random()}`,
+    });
+    await certn.setStatus(externalId, 'COMPLETE');
+    return externalId;
+  }
+
+  it('gives the report id with the results, and signs a fresh pdf_url for it on request', async () => {
+    const caseId = await completedCase();
+    const results = await client().results(caseId);
+    expect(results.reportId).toBe(certn.reportFiles().find((f) => f.case_id === caseId)?.id);
+    expect(results.url).toMatch(new RegExp(`^${certn.url}/files/reports/${results.reportId}\\.pdf\\?`));
+
+    const fresh = await client().reportUrl!(results.reportId!);
+    expect(new URL(fresh).pathname).toBe(`/files/reports/${results.reportId}.pdf`);
+    const pdf = await fetch(fresh);
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toMatch(/^application\/pdf/);
+    expect(Buffer.from(await pdf.arrayBuffer()).toString('latin1')).toContain(caseId);
+  });
+
+  it("rejects with a 404 ExternalApiError for an unknown report or another team's", async () => {
+    const caseId = await completedCase();
+    const { reportId } = await client().results(caseId);
+    for (const [apiKey, id] of [
+      [team.apiKey, 'no-such-report'],
+      ['other-team', reportId!],
+    ] as const) {
+      const failure = await client(apiKey).reportUrl!(id).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(ExternalApiError);
+      expect((failure as ExternalApiError).status).toBe(404);
+    }
   });
 });

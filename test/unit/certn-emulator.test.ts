@@ -403,6 +403,35 @@ describe('Certn emulator', () => {
     expect((await fetch(unsigned)).status).toBe(403);
   });
 
+  it('signs pdf_url for reportUrlTtlMs; once expired it answers 403 like a real signed URL', async () => {
+    const ttlMs = 300;
+    const certn = await start({ reportUrlTtlMs: ttlMs });
+    const c = await order(certn);
+    await certn.setStatus(c.id, 'COMPLETE');
+    const report = (await call(certn, 'POST', `/api/public/cases/${c.id}/generate-report/`)).body as {
+      id: string;
+    };
+    const before = Date.now();
+    const file = await call(certn, 'GET', `/api/public/report-files/${report.id}/`);
+    const pdfUrl = (file.body as { pdf_url: string }).pdf_url;
+    const expires = Number(new URL(pdfUrl).searchParams.get('expires'));
+    expect(expires).toBeGreaterThanOrEqual(before + ttlMs);
+    expect(expires).toBeLessThanOrEqual(Date.now() + ttlMs);
+
+    // Past its lifetime the signature still matches, but the URL is refused, saying why.
+    await waitFor(() => Date.now() > expires);
+    const expired = await fetch(pdfUrl);
+    expect(expired.status).toBe(403);
+    expect(await expired.json()).toEqual({ detail: 'Request has expired.' });
+
+    // Another call signs a new URL, valid for another lifetime.
+    certn.reportUrlTtlMs = 60_000;
+    const again = await call(certn, 'GET', `/api/public/report-files/${report.id}/`);
+    const fresh = await fetch((again.body as { pdf_url: string }).pdf_url);
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers.get('content-type')).toMatch(/^application\/pdf/);
+  });
+
   it('cancels a case once, sending a webhook', async () => {
     const hooks = await receiver();
     const certn = await start({}, { webhookUrl: `${hooks.url}/hooks/certn` });

@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { apiConfigSchema, baseConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
+import { reportLinkKeyFromConfig, reportLinksFromConfig } from '../../src/report-links';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 
 /**
@@ -72,6 +73,8 @@ function dummyFor(variable: string): string {
   // Key rings (`id:base64 of 32 bytes`, comma-separated) and the id of their current key.
   if (/_KEYS$/.test(variable)) return `dummy:${Buffer.alloc(32, 7).toString('base64')}`;
   if (/_KEY_ID$/.test(variable)) return 'dummy';
+  // A single key (base64 of 32 bytes).
+  if (/_KEY$/.test(variable)) return Buffer.alloc(32, 9).toString('base64');
   // Long enough for tokens, and only characters that can stand unescaped inside a URL (passwords).
   return `dummy${variable.replace(/[^A-Za-z0-9]/g, '')}0123456789abcdef`;
 }
@@ -276,11 +279,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('makes the operator supply the admin token instead of shipping one', () => {
+  it('makes the operator supply the admin token and the report link key instead of shipping them', () => {
     expect(rawEnvironment(api).ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
+    for (const svc of [api, worker])
+      expect(rawEnvironment(svc).REPORT_LINK_KEY).toMatch(/^\$\{REPORT_LINK_KEY:\?.+\}$/);
   });
 
-  it('points the API and the worker at the same database, namespace and task queue', () => {
+  it('points the API and the worker at the same database, namespace, task queue and report links', () => {
     const apiConfig = loadConfig(apiConfigSchema, apiEnv);
     const workerConfig = loadConfig(workerConfigSchema, workerEnv);
     for (const key of [
@@ -288,9 +293,17 @@ describe('docker-compose.yml', () => {
       'TEMPORAL_ADDRESS',
       'TEMPORAL_NAMESPACE',
       'TEMPORAL_TASK_QUEUE',
+      // The worker writes report links under the API's address, signed with the key the API checks them with.
+      'PUBLIC_BASE_URL',
+      'REPORT_LINK_KEY',
     ] as const) {
       expect([key, workerConfig[key]]).toEqual([key, apiConfig[key]]);
     }
+  });
+
+  it('gives the API its report link key and the worker the key and the public address, as production requires', () => {
+    expect(reportLinkKeyFromConfig(loadConfig(apiConfigSchema, apiEnv)).development).toBe(false);
+    expect(reportLinksFromConfig(loadConfig(workerConfigSchema, workerEnv))?.key.development).toBe(false);
   });
 
   it('publishes and probes the API on the port it listens on, on every interface of its container', () => {

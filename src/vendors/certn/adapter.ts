@@ -153,12 +153,23 @@ class CertnClient implements VendorClient {
   /** The PDF report: Certn generates it on request and serves it through a signed `pdf_url`. */
   async results(externalId: string) {
     const report = z
-      .object({ id: z.string() })
+      .object({ id: z.string().min(1) })
       .parse(await this.call(`/cases/${encodeURIComponent(externalId)}/generate-report/`, 'POST', {}));
+    return {
+      url: await this.reportUrl(report.id),
+      reportId: report.id,
+      lines: [],
+      tags: [],
+      tagPrefixes: [],
+    };
+  }
+
+  /** Certn signs a report file's `pdf_url` for an hour: each call signs a new one. */
+  async reportUrl(reportId: string) {
     const file = z
-      .object({ pdf_url: z.url() })
-      .parse(await this.call(`/report-files/${encodeURIComponent(report.id)}/`));
-    return { url: file.pdf_url, lines: [], tags: [], tagPrefixes: [] };
+      .object({ pdf_url: z.url({ protocol: /^https?$/ }) })
+      .parse(await this.call(`/report-files/${encodeURIComponent(reportId)}/`));
+    return file.pdf_url;
   }
 
   async cancel(externalId: string) {
