@@ -44,6 +44,11 @@ export function cancelledReason(vendor: string, reason: StatusReason | undefined
       );
     case 'cancelled':
       return `The ${vendor} background check was cancelled. Start a new assessment to order it again.`;
+    case 'integration-removed':
+      return (
+        `The ${vendor} background check was cancelled: the ${vendor} integration was removed from this Ashby ` +
+        `account by its administrator.`
+      );
     case 'access-denied':
       return (
         `The ${vendor} background check stopped: the integration lost its access to Ashby (its Ashby API key was ` +

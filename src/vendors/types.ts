@@ -8,6 +8,8 @@ export type StatusReason =
   | 'refused'
   | 'vendor-ended'
   | 'cancelled'
+  /** An admin deleted the connection and had its running checks cancelled. */
+  | 'integration-removed'
   | 'access-denied'
   | 'communication'
   | 'failed';

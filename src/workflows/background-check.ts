@@ -92,7 +92,7 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       await moveTo('Error', { reason: 'cancelled', detail: 'cancelled by the ATS', publish: false });
       return;
     }
-    await moveTo('Error', { reason: 'cancelled', detail: 'cancelled: the connection was deleted' });
+    await moveTo('Error', { reason: 'integration-removed', detail: 'cancelled: the connection was deleted' });
     await acts.addCheckNote({ ...ref, kind: 'cancelled', ordered: externalId !== undefined });
   }
 

@@ -448,11 +448,26 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect(refusedStart.status).toBe(422);
       expect((refusedStart.body as { message: string }).message).toContain('paused');
       await adminFetch(`/admin/connections/${created.id}/resume`, { method: 'POST' });
-      expect((await start()).status).toBe(200);
+      const startedAssessment = await start();
+      expect(startedAssessment.status).toBe(200);
       expect((await eventsOf(created.id)).map((e) => e.action)).toEqual(['created', 'paused', 'resumed']);
+      await eventually(
+        () => stack.ashby.assessment(startedAssessment.assessmentId!).status ?? undefined,
+        30_000,
+        'the first Ashby status',
+      );
 
-      // Deleted: its partner URLs answer 404.
+      // Deleted with its running checks cancelled: Ashby is told why, and its partner URLs answer 404.
       await adminFetch(`/admin/connections/${created.id}?cancelRunning=true`, { method: 'DELETE' });
+      const cancelled = await eventually(
+        () => {
+          const assessment = stack.ashby.assessment(startedAssessment.assessmentId!);
+          return assessment.cancelled ? assessment : undefined;
+        },
+        30_000,
+        'the assessment to be cancelled in Ashby',
+      );
+      expect(cancelled.cancelledReason).toContain('integration was removed');
       const gone = await fetch(`${created.partnerBaseUrl}/assessment.list`, {
         method: 'POST',
         headers: { Authorization: `Bearer ${created.partnerSecret}`, 'Content-Type': 'application/json' },
@@ -547,7 +562,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledChecks: 1 });
       const final = (await handle(conn.id, opp.id).result()) as CheckState;
       expect(final.status).toBe('Error');
-      expect(final.history.at(-1)).toMatchObject({ status: 'Error', reason: 'cancelled' });
+      expect(final.history.at(-1)).toMatchObject({ status: 'Error', reason: 'integration-removed' });
       expect(stack.justifacts.order(order.orderId).status).toBe('CANCELLED');
       const note = stack.lever.notes(opp.id).find((n) => n.value.includes('integration was removed'));
       expect(note).toMatchObject({ secret: true });

@@ -1518,6 +1518,11 @@ function pathProperties(ctx: FuzzContext): FuzzProperty[] {
       )
       .map(([id, m]) => ({ target: `/ashby/${id}/${m}`, kind: 'ashby' })),
     segment.map((id) => ({ target: `/admin/connections/${id}`, kind: 'admin-one' })),
+    // Report links: without the key nobody can make a token, so every one of these is a 404.
+    fc.tuple(segment, segment, printable(60)).map(([id, report, token]) => ({
+      target: `/reports/${id}/${report}?token=${encodeURIComponent(token)}`,
+      kind: 'report',
+    })),
     fc
       .tuple(fc.constantFrom(...realIds), segment)
       .map(([id, s]) => ({ target: `/admin/connections/${id}/checks/${s}`, kind: 'admin-check' })),
