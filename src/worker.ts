@@ -30,7 +30,7 @@ async function run(): Promise<void> {
       pool,
       logger,
       dataConverter,
-      mail: config.SMTP_URL ? { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM } : undefined,
+      mail: { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM },
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
       leverRateLimiter: new LeverRateLimiter({
         perSecond: config.LEVER_RATE_PER_SECOND,

@@ -475,14 +475,14 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       const opp = candidate(lastName);
       stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
       await stack.lever.hire(opp.id);
-      return (await handleFor(opp.id).result()) as OnboardingState;
+      return { opp, state: (await handleFor(opp.id).result()) as OnboardingState };
     };
     const recipients = (candidateName: string) =>
       mailsAbout(candidateName)
         .flatMap((m) => m.to)
         .sort();
 
-    expect(await hireAndWait('First')).toMatchObject({ status: 'created', notified: 2 });
+    expect((await hireAndWait('First')).state).toMatchObject({ status: 'created', notified: 2 });
     expect(recipients('Ada First')).toEqual([admins.lee, admins.maya].sort());
 
     // In Justworks, Maya loses Manage employees and Otto gets it (the sandbox's admin settings page).
@@ -499,8 +499,20 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     });
     expect(changed.status).toBe(200);
 
-    expect(await hireAndWait('Second')).toMatchObject({ status: 'created', notified: 2 });
+    expect((await hireAndWait('Second')).state).toMatchObject({ status: 'created', notified: 2 });
     expect(recipients('Ada Second')).toEqual([admins.lee, admins.otto].sort());
     expect(recipients('Ada First')).toEqual([admins.lee, admins.maya].sort());
+
+    // Nobody left with Manage employees: the pending hire is still created; the note says nobody was e-mailed.
+    stack.justworks.setAdmins(justworksKey, [{ email: admins.maya, permissions: ['view_reports'] }]);
+    const third = await hireAndWait('Third');
+    expect(third.state).toMatchObject({ status: 'created', notified: 0 });
+    expect(recipients('Ada Third')).toEqual([]);
+    const reviewUrl = hiresFor(third.opp.id)[0]?.review_url;
+    expect(secretNotes(third.opp.id)).toEqual([
+      'Justworks: a pending hire was created for this hire, but no Justworks admin with "Manage employees" could ' +
+        'be e-mailed (Justworks lists none, or the mail server refused their addresses). Ask a Justworks admin ' +
+        `to review it: ${reviewUrl}`,
+    ]);
   });
 });

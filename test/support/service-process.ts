@@ -4,15 +4,25 @@ import path from 'node:path';
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
-/** Runs one of the service's entry points (`src/main.ts`, `src/worker.ts`) as its own process, as in production. */
+/**
+ * Runs one of the service's entry points (`src/main.ts`, `src/worker.ts`) as its own process, as in production.
+ * A variable set to `undefined` in `env` is removed from the inherited environment. `captureStderr`: readable
+ * as `child.stderr` (e.g. the message of a process that refuses to start).
+ */
 export function startServiceProcess(
   entry: 'src/main.ts' | 'src/worker.ts',
   env: NodeJS.ProcessEnv,
+  options: { captureStderr?: boolean } = {},
 ): ChildProcess {
+  const stderr = options.captureStderr
+    ? 'pipe'
+    : process.env.TEST_SERVICE_STDERR === '1'
+      ? 'inherit'
+      : 'ignore';
   return spawn(TSX, [entry], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', process.env.TEST_SERVICE_STDERR === '1' ? 'inherit' : 'ignore'],
+    stdio: ['ignore', 'ignore', stderr],
   });
 }
 
