@@ -23,14 +23,18 @@ export function startServiceProcess(
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', stderr],
+    // Its own process group: tsx runs the entry point in a child process, which a SIGKILL to tsx alone orphans.
+    detached: true,
   });
 }
 
-/** Sends `signal` and waits until the process has exited. */
+/** Sends `signal` to the process and the entry point tsx runs for it, and waits until it has exited. */
 export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+    return Promise.resolve();
+  const group = -child.pid;
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill(signal);
+    process.kill(group, signal);
   });
 }
