@@ -142,9 +142,10 @@ export function createOnboardingActivities({
 
     /**
      * E-mails `A candidate has been hired in Lever!` with the review link to every Justworks admin with
-     * "Manage employees", as Justworks lists them now (`GET /v1/admins`), one message each. The idempotency key comes from the pending hire, so a retry
-     * sends messages with the same Message-IDs; admins already mailed by an earlier attempt (recorded in the
-     * heartbeat) are skipped. A temporary failure for any admin throws after trying all of them (retried).
+     * "Manage employees", as Justworks lists them now (`GET /v1/admins`), one message each. The idempotency
+     * key comes from the pending hire, so a retry sends messages with the same Message-IDs; admins already
+     * mailed by an earlier attempt (recorded in the heartbeat) are skipped. A temporary failure for any admin
+     * throws after trying all of them (retried). Nobody to e-mail is not a failure: `notified` is 0.
      */
     async notifyAdmins(
       ref: HireRef,
