@@ -366,7 +366,15 @@ async function main(): Promise<void> {
     const signatureToken = secret('sig');
     const jwKey = secret('justworks');
     lever.addApiKey(apiKey);
-    justworks.addCompany({ apiKey: jwKey, name: 'Demo Co' });
+    // Justworks decides who is e-mailed: its admins with Manage employees.
+    justworks.addCompany({
+      apiKey: jwKey,
+      name: 'Demo Co',
+      admins: [
+        { name: 'Pat Payroll', email: 'pat@demo-co.example', permissions: ['manage_employees'] },
+        { name: 'Robin Reader', email: 'robin@demo-co.example', permissions: [] },
+      ],
+    });
     const conn = await createConnection({
       name: 'Demo: Lever → Justworks',
       lever: { apiBaseUrl: lever.apiBaseUrl, apiKey, signatureToken },
@@ -375,10 +383,6 @@ async function main(): Promise<void> {
         apiBaseUrl: justworks.apiBaseUrl,
         apiKey: jwKey,
         companyName: 'Demo Co',
-        admins: [
-          { name: 'Pat Payroll', email: 'pat@demo-co.example', permissions: ['Manage employees'] },
-          { name: 'Robin Reader', email: 'robin@demo-co.example', permissions: [] },
-        ],
       },
     });
     leverAccount('candidateHired', conn.webhookUrl!, signatureToken);
@@ -403,7 +407,7 @@ async function main(): Promise<void> {
     const mail = await smtp.waitFor((m) => m.subject === 'A candidate has been hired in Lever!', 60_000);
     const [hire] = justworks.pendingHires(jwKey);
     say(
-      `    pending hire in Justworks: ${hire ? `${hire.title}, ${hire.compensation.amount} ${hire.compensation.currency} ${hire.compensation.type_of_earnings}, starts ${hire.start_date}` : '(none)'}`,
+      `    pending hire in Justworks: ${hire ? `${hire.title}, ${hire.compensation?.amount} ${hire.compensation?.currency} ${hire.compensation?.type_of_earnings}, starts ${hire.start_date}` : '(none)'}`,
     );
     say(`    e-mail "${mail.subject}" to ${mail.to.join(', ')}`);
   }

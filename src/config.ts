@@ -215,6 +215,8 @@ export const apiConfigSchema = baseConfigSchema.extend({
   CODEC_ALLOW_ANONYMOUS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
 });
 
+const SMTP_URL_EXAMPLE = 'smtp://user:pass@mail.example.com:587';
+
 /** The Temporal worker running workflows and activities. */
 export const workerConfigSchema = baseConfigSchema.extend({
   /**
@@ -222,8 +224,22 @@ export const workerConfigSchema = baseConfigSchema.extend({
    * production; elsewhere, without it, profiles get the vendor's own report URL (which may expire).
    */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** SMTP server for notification e-mails (Justworks admins), e.g. smtp://user:pass@mail.example.com:587. */
-  SMTP_URL: z.url().optional(),
+  /**
+   * SMTP server of the Justworks hire e-mails, e.g. smtp://user:pass@mail.example.com:587 (smtps:// for TLS from
+   * the first byte). Required, so a worker without it stops at start rather than at the first hire. Messages
+   * never echo the value, which may hold a password.
+   */
+  SMTP_URL: z.preprocess(
+    unsetIfEmpty,
+    z.url({
+      protocol: /^smtps?$/,
+      error: (issue) =>
+        issue.input === undefined
+          ? `required: the SMTP server the worker sends the Justworks hire e-mails through, e.g. ${SMTP_URL_EXAMPLE}`
+          : `must be an smtp:// or smtps:// URL, e.g. ${SMTP_URL_EXAMPLE}`,
+    }),
+  ),
+  /** Sender of the Justworks hire e-mails. */
   MAIL_FROM: z.string().min(3).default('bgc-bridge <no-reply@bgc-bridge.local>'),
   /**
    * Activities run at once by this worker. Activities waiting for a Lever request slot hold theirs, up to about

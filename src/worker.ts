@@ -36,7 +36,7 @@ async function run(): Promise<void> {
       pool,
       logger,
       dataConverter,
-      mail: config.SMTP_URL ? { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM } : undefined,
+      mail: { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM },
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
       reportLinks,
       leverRateLimiter: new LeverRateLimiter({

@@ -99,6 +99,8 @@ async function main(): Promise<number> {
       API_PORT: String(apiPort),
       PUBLIC_BASE_URL: apiUrl,
       LOG_LEVEL: 'info',
+      // Required by the worker; no hire happens here, so no e-mail: nobody listens there.
+      SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
     };
     startProcess('worker', 'src/worker.ts', env);
     startProcess('api', 'src/main.ts', env);

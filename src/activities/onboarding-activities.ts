@@ -4,11 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionRepository } from '../db/connections';
 import { FAILURE } from '../domain/failures';
 import { noteText } from '../integrations/lever/client';
-import { JustworksClient } from '../vendors/justworks/client';
-import { justworksIntegration, notifiedAdmins } from '../vendors/justworks/integration';
+import { JustworksClient, MANAGE_EMPLOYEES_PERMISSION } from '../vendors/justworks/client';
+import { justworksIntegration } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
 import { onboardingNoteText, type OnboardingNote } from '../vendors/justworks/notes';
-import { buildPendingHire } from '../vendors/justworks/pending-hire';
+import { buildPendingHire, type Omission } from '../vendors/justworks/pending-hire';
 import { hireWorkflowId } from '../workflows/onboarding-definitions';
 import type { ActivityDeps } from './check-activities';
 import { classified } from './errors';
@@ -21,7 +21,8 @@ export interface HireRef {
 }
 
 export type PendingHireOutcome =
-  { kind: 'created'; pendingHireId: string; reviewUrl: string } | { kind: 'refused'; reason: string };
+  | { kind: 'created'; pendingHireId: string; reviewUrl: string; omitted: Omission[] }
+  | { kind: 'refused'; reason: string };
 
 export interface NotifyOutcome {
   /** Admins whose message the SMTP server accepted (in this or an earlier attempt). */
@@ -92,8 +93,9 @@ export function createOnboardingActivities({
     /**
      * Reads the hire in Lever (opportunity, posting, offers), builds the pending hire, and creates it in
      * Justworks. The idempotency key is the hire's workflow ID, and Justworks also dedupes on the opportunity
-     * id, so a retry (or any later attempt) returns the same pending hire. Nothing but the pending hire's id
-     * and review link leaves the activity.
+     * id, so a retry (or any later attempt) returns the same pending hire. Nothing but the pending hire's id,
+     * its review link and what was left out of it (field names and reasons, no candidate data) leaves the
+     * activity.
      */
     async createPendingHire(ref: HireRef): Promise<PendingHireOutcome> {
       return classified(async () => {
@@ -117,7 +119,12 @@ export function createOnboardingActivities({
           { connectionId: ref.connectionId, pendingHireId: record.id },
           'Justworks pending hire created',
         );
-        return { kind: 'created', pendingHireId: record.id, reviewUrl: record.review_url };
+        return {
+          kind: 'created',
+          pendingHireId: record.id,
+          reviewUrl: record.review_url,
+          omitted: built.omitted,
+        };
       });
     },
 
@@ -134,10 +141,11 @@ export function createOnboardingActivities({
     },
 
     /**
-     * E-mails `A candidate has been hired in Lever!` with the review link to every admin of the connection
-     * with "Manage employees", one message each. The idempotency key comes from the pending hire, so a retry
-     * sends messages with the same Message-IDs; admins already mailed by an earlier attempt (recorded in the
-     * heartbeat) are skipped. A temporary failure for any admin throws after trying all of them (retried).
+     * E-mails `A candidate has been hired in Lever!` with the review link to every Justworks admin with
+     * "Manage employees", as Justworks lists them now (`GET /v1/admins`), one message each. The idempotency
+     * key comes from the pending hire, so a retry sends messages with the same Message-IDs; admins already
+     * mailed by an earlier attempt (recorded in the heartbeat) are skipped. A temporary failure for any admin
+     * throws after trying all of them (retried). Nobody to e-mail is not a failure: `notified` is 0.
      */
     async notifyAdmins(
       ref: HireRef,
@@ -161,8 +169,11 @@ export function createOnboardingActivities({
         };
         let refused = 0;
         const failures: string[] = [];
-        const admins = notifiedAdmins(settings).filter(
-          (a, i, all) => all.findIndex((b) => b.email.toLowerCase() === a.email.toLowerCase()) === i,
+        // Justworks filters by permission; checked again here, as a message sent to the wrong admin stays sent.
+        const admins = (await justworks.listAdmins(MANAGE_EMPLOYEES_PERMISSION)).filter(
+          (a, i, all) =>
+            a.permissions.includes(MANAGE_EMPLOYEES_PERMISSION) &&
+            all.findIndex((b) => b.email.toLowerCase() === a.email.toLowerCase()) === i,
         );
         for (const admin of admins) {
           const hash = mailedHash(key, admin.email);

@@ -29,17 +29,17 @@ export type JustworksPendingHireStatus = 'pending' | 'invited';
 
 export interface JustworksPendingHireBody {
   external_id: string;
-  member_type: 'employee' | 'contractor';
+  member_type: 'employee' | 'contractor' | null;
   first_name: string;
   last_name: string;
   home_email: string;
-  title: string;
+  title: string | null;
   department: string | null;
   office: string | null;
   manager: string | null;
   start_date: string | null;
-  compensation: { amount: number; currency: string; type_of_earnings: string };
-  exemption_status: 'exempt' | 'non-exempt';
+  compensation: { amount: number; currency: string; type_of_earnings: string } | null;
+  exemption_status: 'exempt' | 'non-exempt' | null;
 }
 
 /** A pending hire as the API returns it. */
@@ -64,11 +64,18 @@ export interface JustworksCompanyRecord {
   admins: JustworksAdminRecord[];
 }
 
+export interface AdminInput {
+  email: string;
+  name?: string | null;
+  /** Default: `['manage_employees']`. */
+  permissions?: string[];
+}
+
 export interface AddCompanyInput {
   apiKey: string;
   name?: string;
   /** Default: one admin, `admin@justworks-sandbox.test`, with `manage_employees`. */
-  admins?: { email: string; name?: string | null; permissions?: string[] }[];
+  admins?: AdminInput[];
 }
 
 /** One `POST /v1/pending_hires` as received, with the answer given. */
@@ -142,11 +149,11 @@ const text = (max: number) => z.string().trim().min(1).max(max);
 const pendingHireBodySchema = z
   .object({
     external_id: text(200),
-    member_type: z.enum(['employee', 'contractor']),
+    member_type: z.enum(['employee', 'contractor']).nullable(),
     first_name: text(100),
     last_name: text(100),
     home_email: z.email(),
-    title: text(200),
+    title: text(200).nullable(),
     department: text(200).nullable(),
     office: text(200).nullable(),
     manager: text(200).nullable(),
@@ -158,24 +165,32 @@ const pendingHireBodySchema = z
         // Any string passes the shape check; values other than the two allowed answer 422 afterwards.
         type_of_earnings: z.string(),
       })
-      .strict(),
-    exemption_status: z.enum(['exempt', 'non-exempt']),
+      .strict()
+      .nullable(),
+    exemption_status: z.enum(['exempt', 'non-exempt']).nullable(),
   })
   .strict();
+
+const adminsSchema = z.array(
+  z.object({
+    email: z.email(),
+    name: z.string().nullable().optional(),
+    permissions: z.array(z.string().min(1)).optional(),
+  }),
+);
 
 const addCompanySchema = z.object({
   apiKey: z.string().min(1),
   name: z.string().min(1).optional(),
-  admins: z
-    .array(
-      z.object({
-        email: z.email(),
-        name: z.string().nullable().optional(),
-        permissions: z.array(z.string().min(1)).optional(),
-      }),
-    )
-    .optional(),
+  admins: adminsSchema.optional(),
 });
+
+const adminRecords = (admins: z.infer<typeof adminsSchema>): JustworksAdminRecord[] =>
+  admins.map((a) => ({
+    email: a.email,
+    name: a.name ?? null,
+    permissions: [...(a.permissions ?? ['manage_employees'])],
+  }));
 
 function details(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({
@@ -227,14 +242,25 @@ export class JustworksEmulator {
       name: c.name ?? 'Sandbox Company',
       apiKey: c.apiKey,
       revoked: false,
-      admins: (c.admins ?? [DEFAULT_ADMIN]).map((a) => ({
-        email: a.email,
-        name: a.name ?? null,
-        permissions: [...(a.permissions ?? ['manage_employees'])],
-      })),
+      admins: adminRecords(c.admins ?? [DEFAULT_ADMIN]),
     };
     this.#companies.set(company.apiKey, company);
     return clone(company);
+  }
+
+  /**
+   * Replaces the company's admins and their permissions, as when someone changes them in Justworks: the next
+   * `GET /v1/admins` reports the new list. Returns it.
+   */
+  setAdmins(apiKey: string, admins: AdminInput[]): JustworksAdminRecord[] {
+    const company = this.#companies.get(apiKey);
+    if (!company) throw new JustworksEmulatorError(404, 'not_found', 'no company with this API key');
+    const parsed = adminsSchema.safeParse(admins);
+    if (!parsed.success) {
+      throw new JustworksEmulatorError(400, 'invalid_request', 'invalid admins', details(parsed.error));
+    }
+    company.admins = adminRecords(parsed.data);
+    return clone(company.admins);
   }
 
   /** The key stops working (401); the company's pending hires stay. */
@@ -430,11 +456,12 @@ export class JustworksEmulator {
       );
     }
 
-    if (!(JUSTWORKS_TYPES_OF_EARNINGS as readonly string[]).includes(body.compensation.type_of_earnings)) {
+    const earnings = body.compensation?.type_of_earnings;
+    if (earnings !== undefined && !(JUSTWORKS_TYPES_OF_EARNINGS as readonly string[]).includes(earnings)) {
       throw new JustworksEmulatorError(
         422,
         'invalid_type_of_earnings',
-        `Type of earnings must be "hour (wage)" or "year (salary)", not "${body.compensation.type_of_earnings}".`,
+        `Type of earnings must be "hour (wage)" or "year (salary)", not "${earnings}".`,
       );
     }
 
@@ -492,8 +519,8 @@ ${row('Department', hire.department)}
 ${row('Office', hire.office)}
 ${row('Manager', hire.manager)}
 ${row('Start date', hire.start_date)}
-${row('Compensation', `${hire.compensation.amount} ${hire.compensation.currency}`)}
-${row('Type of earnings', hire.compensation.type_of_earnings)}
+${row('Compensation', hire.compensation && `${hire.compensation.amount} ${hire.compensation.currency}`)}
+${row('Type of earnings', hire.compensation?.type_of_earnings ?? null)}
 ${row('Exemption status', hire.exemption_status)}
 ${row('Lever opportunity', hire.external_id)}
 </table>
@@ -600,6 +627,13 @@ export function createJustworksEmulatorApp(emulator: JustworksEmulator): express
   sandbox.use(express.json({ limit: '1mb' }));
   sandbox.post('/companies', (req, res) => {
     res.status(201).json(emulator.addCompany(req.body as AddCompanyInput));
+  });
+  sandbox.put('/companies/:apiKey/admins', (req, res) => {
+    const body = z.object({ admins: z.array(z.unknown()) }).safeParse(req.body);
+    if (!body.success) {
+      throw new JustworksEmulatorError(400, 'invalid_request', 'send { admins: [...] }', details(body.error));
+    }
+    res.json({ admins: emulator.setAdmins(param(req, 'apiKey'), body.data.admins as AdminInput[]) });
   });
   sandbox.delete('/companies/:apiKey', (req, res) => {
     emulator.revokeApiKey(param(req, 'apiKey'));

@@ -11,6 +11,7 @@ import type { Activities } from '../activities';
 import { FAILURE } from '../domain/failures';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
+import type { Omission } from '../vendors/justworks/pending-hire';
 import { onboardingStateQuery, type OnboardHireInput, type OnboardingState } from './onboarding-definitions';
 
 /** After a refusal, the opportunity is read again after these waits (doubling), until the watch ends. */
@@ -37,12 +38,16 @@ class LeverAccessDenied extends Error {}
  * One Lever hire onboarded to Justworks (spec §5): read the hire in Lever and create a Justworks pending hire,
  * then e-mail the Justworks admins with "Manage employees" a link to review it.
  *
- * A hire that cannot be sent (no signed offer, a type of earnings other than hourly or yearly, missing data)
- * is refused with a secret note on the opportunity saying what to fix. Since a hire is onboarded once ever
- * (the workflow ID rejects duplicates, so hiring the candidate again starts nothing), the workflow then keeps
+ * The pending hire is created once, with what Lever has at the hire: fields that depend on an offer that is
+ * missing, unsigned or unusable (manager and start date without a signed offer, compensation with a type of
+ * earnings other than hourly or yearly...) are left out, and the final secret note names them and says why;
+ * the admin completes them in Justworks' Review & Invite (Justworks keeps the first body of a pending hire, so
+ * a later signed offer could not change it anyway). Only a hire Justworks cannot take at all (no name or
+ * home email) is refused, with a secret note saying what to fix. Since a hire is onboarded once ever (the
+ * workflow ID rejects duplicates, so hiring the candidate again starts nothing), the workflow then keeps
  * watching: it reads the opportunity again after 15 s, doubling up to every 6 hours, for 14 days, and creates
- * the pending hire as soon as the recruiter has fixed the offer. A refusal with a new reason adds a new note;
- * the same reason is noted once. Lever or Justworks denying access, or a permanent error, ends the workflow.
+ * the pending hire as soon as the recruiter has fixed it. A refusal with a new reason adds a new note; the
+ * same reason is noted once. Lever or Justworks denying access, or a permanent error, ends the workflow.
  *
  * Deterministic: every read and write happens in activities; only ids, reasons and the review link (no
  * candidate data) pass through the workflow.
@@ -88,12 +93,14 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
   let wait = FIRST_RECHECK_MS;
   try {
     let created: { pendingHireId: string; reviewUrl: string } | undefined;
+    let omitted: Omission[] = [];
     while (created === undefined) {
       let reason: string;
       try {
         const outcome = await acts.createPendingHire(ref);
         if (outcome.kind === 'created') {
           created = { pendingHireId: outcome.pendingHireId, reviewUrl: outcome.reviewUrl };
+          omitted = outcome.omitted;
           break;
         }
         reason = outcome.reason;
@@ -130,18 +137,19 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
       wait = Math.min(wait * 2, MAX_RECHECK_MS);
     }
 
+    const leftOut = [...new Set(omitted.flatMap((o) => o.fields))];
     let notified = 0;
     try {
       notified = (await mailer.notifyAdmins(ref, created)).notified;
     } catch (err) {
       if (failureType(err) === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
       log.error('the admins could not be e-mailed', { connectionId: ref.connectionId });
-      settle({ status: 'created', ...created, notified });
-      await note({ kind: 'mail-failed', reviewUrl: created.reviewUrl, error: failureMessage(err) });
+      settle({ status: 'created', ...created, notified, leftOut });
+      await note({ kind: 'mail-failed', reviewUrl: created.reviewUrl, error: failureMessage(err), omitted });
       return state;
     }
-    settle({ status: 'created', ...created, notified });
-    await note({ kind: 'created', reviewUrl: created.reviewUrl, notified });
+    settle({ status: 'created', ...created, notified, leftOut });
+    await note({ kind: 'created', reviewUrl: created.reviewUrl, notified, omitted });
     return state;
   } catch (err) {
     if (!(err instanceof LeverAccessDenied)) throw err;

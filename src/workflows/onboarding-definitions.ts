@@ -1,4 +1,5 @@
 import { defineQuery } from '@temporalio/workflow';
+import type { OmittedField } from '../vendors/justworks/pending-hire';
 
 /** Input of the Justworks-style onboarding of one hire. No PII: activities read it from Lever. */
 export interface OnboardHireInput {
@@ -9,7 +10,14 @@ export interface OnboardHireInput {
 
 export type OnboardingState =
   | { status: 'running' }
-  | { status: 'created'; pendingHireId: string; reviewUrl: string; notified: number }
+  | {
+      status: 'created';
+      pendingHireId: string;
+      reviewUrl: string;
+      notified: number;
+      /** Fields of the pending hire left out for the admin to complete (the note says why). */
+      leftOut: OmittedField[];
+    }
   | { status: 'refused'; reason: string };
 
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');

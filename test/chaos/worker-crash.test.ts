@@ -40,6 +40,8 @@ describe('worker and server crashes', () => {
       API_PORT: String(apiPort),
       PUBLIC_BASE_URL: apiUrl,
       VENDOR_POLL_INTERVAL_MS: '2000',
+      // Required by the worker; no hire happens here, so no e-mail: nobody listens there.
+      SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
     };
     api = startServiceProcess('src/main.ts', env);
     worker = startServiceProcess('src/worker.ts', env);

@@ -46,6 +46,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
   let webhookId: string;
   let justworksKey: string;
   let admins: { maya: string; lee: string; otto: string };
+  let leverAccount: { apiBaseUrl: string; apiKey: string; signatureToken: string };
 
   beforeAll(async () => {
     stack = await startStack();
@@ -56,7 +57,16 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       lee: `lee-${stack.taskQueue}@acme.test`,
       otto: `otto-${stack.taskQueue}@acme.test`,
     };
-    stack.justworks.addCompany({ apiKey: justworksKey, name: 'Acme Corp' });
+    // Justworks decides who is e-mailed: its admins with Manage employees, not a list on the connection.
+    stack.justworks.addCompany({
+      apiKey: justworksKey,
+      name: 'Acme Corp',
+      admins: [
+        { name: 'Maya Admin', email: admins.maya, permissions: ['manage_employees'] },
+        { name: 'Lee Admin', email: admins.lee, permissions: ['manage_employees', 'manage_payroll'] },
+        { name: 'Otto Viewer', email: admins.otto, permissions: ['view_reports'] },
+      ],
+    });
     conn = await stack.adminCreate({
       name: stack.unique('Acme'),
       lever: { ...account },
@@ -65,13 +75,9 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
         apiBaseUrl: stack.justworks.apiBaseUrl,
         apiKey: justworksKey,
         companyName: 'Acme Corp',
-        admins: [
-          { name: 'Maya Admin', email: admins.maya, permissions: ['manage_employees'] },
-          { name: 'Lee Admin', email: admins.lee, permissions: ['Manage employees', 'payroll'] },
-          { name: 'Otto Viewer', email: admins.otto, permissions: ['view_reports'] },
-        ],
       },
     });
+    leverAccount = account;
     webhookId = stack.lever.addWebhook({
       event: 'candidateHired',
       url: conn.webhookUrl,
@@ -83,7 +89,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
   });
 
   let counter = 0;
-  function candidate(lastName: string) {
+  function candidate(lastName: string, emails?: string[]) {
     counter += 1;
     const posting = stack.lever.createPosting({
       text: 'Engineer (posting title)',
@@ -96,7 +102,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     });
     return stack.lever.createOpportunity({
       name: `Ada ${lastName}`,
-      emails: [`ada-${counter}-${stack.taskQueue}@example.com`, 'second@example.com'],
+      emails: emails ?? [`ada-${counter}-${stack.taskQueue}@example.com`, 'second@example.com'],
       phones: [{ type: 'mobile', value: '+1 555 0100' }],
       postingId: posting.id,
       stageId: stack.lever.stageIdByName('Offer'),
@@ -162,6 +168,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       pendingHireId: hire!.id,
       reviewUrl: hire!.review_url,
       notified: 2,
+      leftOut: [],
     });
     expect(hiresFor(opp.id)).toHaveLength(1);
     expect(hire).toEqual({
@@ -236,24 +243,45 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     }
   });
 
-  it('refuses a "month" type of earnings: nothing is sent to Justworks, a clear secret note says why', async () => {
+  it('creates the hire without compensation for a "month" type of earnings, e-mails the admins, and a secret note says what was left out and why', async () => {
     const opp = candidate('Monthly');
     stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields({ salary_interval: 'month' }) });
     const [delivery] = await stack.lever.hire(opp.id);
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
 
-    const state = await waitForState(opp.id, 'refused');
-    expect(state).toEqual({ status: 'refused', reason: expect.stringContaining('"month"') as unknown });
-    const note = await waitForNote(opp.id, 'Type of earnings "month" is not accepted by Justworks');
-    expect(note).toContain('it accepts only "hour (wage)" or "year (salary)"');
-    expect(note).toContain('Justworks: no pending hire was created for this hire.');
-    expect(hiresFor(opp.id)).toEqual([]);
-    expect(requestsFor(opp.id)).toEqual([]);
-    expect(mailsAbout('Ada Monthly')).toEqual([]);
-    expect(secretNotes(opp.id)).toHaveLength(1);
+    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const [hire] = hiresFor(opp.id);
+    expect(result).toEqual({
+      status: 'created',
+      pendingHireId: hire?.id,
+      reviewUrl: hire?.review_url,
+      notified: 2,
+      leftOut: ['compensation', 'type_of_earnings', 'exemption_status'],
+    });
+    expect(hire).toMatchObject({
+      first_name: 'Ada',
+      last_name: 'Monthly',
+      title: 'Analytical Engineer',
+      manager: 'Charles Babbage',
+      start_date: '2025-03-03',
+      compensation: null,
+      exemption_status: null,
+    });
+    // Sent once, accepted, with the left-out fields as null (nothing Justworks would refuse).
+    expect(
+      requestsFor(opp.id).map((r) => [r.status, (r.body as { compensation: unknown }).compensation]),
+    ).toEqual([[201, null]]);
+    for (const address of [admins.maya, admins.lee]) {
+      await stack.smtp.waitFor((m) => m.to.includes(address) && m.text.includes('Ada Monthly'), 10_000);
+    }
+    expect(secretNotes(opp.id)).toEqual([
+      `Justworks: a pending hire was created for this hire and 2 Justworks admin(s) with "Manage employees" were e-mailed a link to review it: ${hire!.review_url}\n` +
+        'Compensation, type of earnings and exemption status were left out: type of earnings "month" is not accepted by Justworks, it accepts only "hour (wage)" or "year (salary)".\n' +
+        'Complete them in Justworks (Review & Invite) before inviting the new member.',
+    ]);
     const description = await handleFor(opp.id).describe();
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
-      expect.arrayContaining([['BgcStatus', 'Refused']]),
+      expect.arrayContaining([['BgcStatus', 'Created']]),
     );
   });
 
@@ -304,45 +332,187 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     expect((await stack.temporal.workflow.count(`BgcConnection = '${conn.id}'`)).count).toBe(before.count);
   });
 
-  it('refuses an offer not yet signed (no manager or start date is sent), then creates the hire once it is signed', async () => {
+  it('creates the hire from an offer not yet signed without manager and start date, once, and says so in a secret note', async () => {
     const opp = candidate('Pending');
-    stack.lever.setOffer(opp.id, {
-      status: 'sent',
-      fields: offerFields({
-        direct_manager: 'Grace Hopper',
-        salary_interval: 'hour (wage)',
-        salary_amount: 55,
-      }),
+    const fields = offerFields({
+      direct_manager: 'Grace Hopper',
+      salary_interval: 'hour (wage)',
+      salary_amount: 55,
     });
+    stack.lever.setOffer(opp.id, { status: 'sent', fields });
     await stack.lever.hire(opp.id);
 
-    const note = await waitForNote(opp.id, 'The offer is not signed yet (status: sent).');
-    expect(note).toContain('mark the offer as signed');
-    expect(note).toContain('there is no need to hire the candidate again');
-    expect(await waitForState(opp.id, 'refused')).toMatchObject({ status: 'refused' });
-    expect(requestsFor(opp.id)).toEqual([]);
-    expect(hiresFor(opp.id)).toEqual([]);
-    expect(mailsAbout('Ada Pending')).toEqual([]);
-
-    // The recruiter completes the offer workflow: the workflow's next look at the opportunity sends it.
-    stack.lever.setOffer(opp.id, {
-      status: 'signed',
-      fields: offerFields({
-        direct_manager: 'Grace Hopper',
-        salary_interval: 'hour (wage)',
-        salary_amount: 55,
-      }),
-    });
-    const created = await waitForState(opp.id, 'created');
+    const result = (await handleFor(opp.id).result()) as OnboardingState;
     const [hire] = hiresFor(opp.id);
-    expect(created).toMatchObject({ status: 'created', pendingHireId: hire?.id, notified: 2 });
+    expect(result).toEqual({
+      status: 'created',
+      pendingHireId: hire?.id,
+      reviewUrl: hire?.review_url,
+      notified: 2,
+      leftOut: ['manager', 'start_date'],
+    });
     expect(hire).toMatchObject({
-      manager: 'Grace Hopper',
-      start_date: '2025-03-03',
+      title: 'Analytical Engineer',
+      department: 'Engineering',
+      office: 'New York',
+      manager: null,
+      start_date: null,
       compensation: { amount: 55, currency: 'USD', type_of_earnings: 'hour (wage)' },
       exemption_status: 'non-exempt',
     });
-    await stack.smtp.waitFor((m) => m.to.includes(admins.maya) && m.text.includes('Ada Pending'), 10_000);
+    const sent = requestsFor(opp.id)[0]?.body as Record<string, unknown>;
+    expect(Object.keys(sent).sort()).toEqual(CONTRACT_FIELDS);
+    expect(sent).toMatchObject({ manager: null, start_date: null });
+    for (const address of [admins.maya, admins.lee]) {
+      await stack.smtp.waitFor((m) => m.to.includes(address) && m.text.includes('Ada Pending'), 10_000);
+    }
+    expect(secretNotes(opp.id)).toEqual([
+      `Justworks: a pending hire was created for this hire and 2 Justworks admin(s) with "Manage employees" were e-mailed a link to review it: ${hire!.review_url}\n` +
+        'Manager and start date were left out: the offer is not signed yet (status: sent), Justworks takes them only from a signed offer.\n' +
+        'Complete them in Justworks (Review & Invite) before inviting the new member.',
+    ]);
+
+    // Created once: signing the offer later changes nothing (the admin completes the hire in Justworks).
+    stack.lever.setOffer(opp.id, { status: 'signed', fields });
+    const [again] = await stack.lever.hire(opp.id);
+    expect(again?.attempts.at(-1)?.status).toBe(202);
     expect(requestsFor(opp.id)).toHaveLength(1);
+    expect(
+      (await stack.temporal.workflow.count(`WorkflowId = '${hireWorkflowId(conn.id, opp.id)}'`)).count,
+    ).toBe(1);
+
+    const text = await historyText(handleFor(opp.id));
+    for (const pii of ['Ada Pending', opp.emails[0]!, 'Grace Hopper']) {
+      expect({ pii, inHistory: text.includes(pii) }).toEqual({ pii, inHistory: false });
+    }
+  });
+
+  it('creates the hire of a candidate without any offer with what the opportunity and the posting give', async () => {
+    const opp = candidate('Nooffer');
+    await stack.lever.hire(opp.id);
+
+    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const [hire] = hiresFor(opp.id);
+    expect(result).toMatchObject({ status: 'created', pendingHireId: hire?.id, notified: 2 });
+    expect(hire).toMatchObject({
+      external_id: opp.id,
+      member_type: 'employee',
+      first_name: 'Ada',
+      last_name: 'Nooffer',
+      home_email: opp.emails[0],
+      title: 'Engineer (posting title)',
+      department: 'Engineering',
+      office: 'New York',
+      manager: null,
+      start_date: null,
+      compensation: null,
+      exemption_status: null,
+    });
+    await stack.smtp.waitFor((m) => m.to.includes(admins.maya) && m.text.includes('Ada Nooffer'), 10_000);
+    expect(secretNotes(opp.id)).toEqual([
+      expect.stringContaining(
+        'Compensation, type of earnings, exemption status, manager and start date were left out: the opportunity has no offer.',
+      ) as unknown,
+    ]);
+  });
+
+  it('refuses a hire without an email (Justworks needs the home email), then creates it once the email is added', async () => {
+    const opp = candidate('Noemail', []);
+    stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
+    await stack.lever.hire(opp.id);
+
+    const note = await waitForNote(opp.id, 'The opportunity has no email address');
+    expect(note).toContain('there is no need to hire the candidate again');
+    expect(await waitForState(opp.id, 'refused')).toMatchObject({ status: 'refused' });
+    expect(requestsFor(opp.id)).toEqual([]);
+
+    stack.lever.setEmails(opp.id, [`noemail-${stack.taskQueue}@example.com`]);
+    const created = await waitForState(opp.id, 'created');
+    expect(created).toMatchObject({ notified: 2, leftOut: [] });
+    expect(hiresFor(opp.id)).toHaveLength(1);
   }, 90_000);
+
+  it('refuses a connection that still sends admins with a 400 problem naming the field, and creates nothing', async () => {
+    const count = async () =>
+      Number((await stack.pool.query<{ n: string }>('SELECT count(*) AS n FROM connections')).rows[0]?.n);
+    const before = await count();
+    const res = await stack.adminFetch('/admin/connections', {
+      method: 'POST',
+      body: {
+        name: stack.unique('Old style'),
+        lever: { ...leverAccount },
+        vendor: {
+          type: 'justworks',
+          apiBaseUrl: stack.justworks.apiBaseUrl,
+          apiKey: justworksKey,
+          admins: [{ name: 'Maya Admin', email: admins.maya, permissions: ['manage_employees'] }],
+        },
+      },
+    });
+    expect(res.status).toBe(400);
+    expect(res.contentType).toContain('application/problem+json');
+    const problem = res.body as { status: number; errors: { path: string; message: string }[] };
+    expect(problem.status).toBe(400);
+    expect(problem.errors).toEqual([
+      {
+        path: 'vendor.admins',
+        message: expect.stringMatching(
+          /^admins is no longer a setting: .*"Manage employees".*Justworks/,
+        ) as unknown,
+      },
+    ]);
+    expect(await count()).toBe(before);
+  });
+
+  // Last: it changes the company's admins and the stored connection.
+  it('e-mails the admins Justworks lists with Manage employees at each hire: a permission change there changes the next e-mail', async () => {
+    // A connection stored before the admins setting was removed still carries it: it loads and decides nothing.
+    await stack.pool.query(
+      `UPDATE connections SET settings = jsonb_set(settings, '{vendor,admins}', $2::jsonb) WHERE id = $1`,
+      [conn.id, JSON.stringify([{ name: 'Otto', email: admins.otto, permissions: ['manage_employees'] }])],
+    );
+    const hireAndWait = async (lastName: string) => {
+      const opp = candidate(lastName);
+      stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
+      await stack.lever.hire(opp.id);
+      return { opp, state: (await handleFor(opp.id).result()) as OnboardingState };
+    };
+    const recipients = (candidateName: string) =>
+      mailsAbout(candidateName)
+        .flatMap((m) => m.to)
+        .sort();
+
+    expect((await hireAndWait('First')).state).toMatchObject({ status: 'created', notified: 2 });
+    expect(recipients('Ada First')).toEqual([admins.lee, admins.maya].sort());
+
+    // In Justworks, Maya loses Manage employees and Otto gets it (the sandbox's admin settings page).
+    const changed = await fetch(`${stack.justworks.url}/_sandbox/companies/${justworksKey}/admins`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        admins: [
+          { name: 'Maya Admin', email: admins.maya, permissions: ['view_reports'] },
+          { name: 'Lee Admin', email: admins.lee, permissions: ['manage_employees', 'manage_payroll'] },
+          { name: 'Otto Viewer', email: admins.otto, permissions: ['view_reports', 'manage_employees'] },
+        ],
+      }),
+    });
+    expect(changed.status).toBe(200);
+
+    expect((await hireAndWait('Second')).state).toMatchObject({ status: 'created', notified: 2 });
+    expect(recipients('Ada Second')).toEqual([admins.lee, admins.otto].sort());
+    expect(recipients('Ada First')).toEqual([admins.lee, admins.maya].sort());
+
+    // Nobody left with Manage employees: the pending hire is still created; the note says nobody was e-mailed.
+    stack.justworks.setAdmins(justworksKey, [{ email: admins.maya, permissions: ['view_reports'] }]);
+    const third = await hireAndWait('Third');
+    expect(third.state).toMatchObject({ status: 'created', notified: 0 });
+    expect(recipients('Ada Third')).toEqual([]);
+    const reviewUrl = hiresFor(third.opp.id)[0]?.review_url;
+    expect(secretNotes(third.opp.id)).toEqual([
+      'Justworks: a pending hire was created for this hire, but no Justworks admin with "Manage employees" could ' +
+        'be e-mailed (Justworks lists none, or the mail server refused their addresses). Ask a Justworks admin ' +
+        `to review it: ${reviewUrl}`,
+    ]);
+  });
 });

@@ -68,6 +68,7 @@ function service(name: string): Service {
 
 /** A value for a variable the operator must set (`${VAR:?message}`), shaped after its name. */
 function dummyFor(variable: string): string {
+  if (/^SMTP_URL$/.test(variable)) return 'smtp://mail.example.com:587';
   if (/URL$/.test(variable)) return `https://${variable.toLowerCase().replace(/_/g, '-')}.example.com`;
   if (/(PORT|_MS|LIMIT|ACTIVITIES)$/.test(variable)) return '4242';
   // Key rings (`id:base64 of 32 bytes`, comma-separated) and the id of their current key.
@@ -283,6 +284,14 @@ describe('docker-compose.yml', () => {
     expect(rawEnvironment(api).ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
     for (const svc of [api, worker])
       expect(rawEnvironment(svc).REPORT_LINK_KEY).toMatch(/^\$\{REPORT_LINK_KEY:\?.+\}$/);
+  });
+
+  it('makes the operator supply the worker’s SMTP server (the Justworks hire e-mails), with a default sender', () => {
+    expect(rawEnvironment(worker).SMTP_URL).toMatch(/^\$\{SMTP_URL:\?.+\}$/);
+    expect(rawEnvironment(worker).MAIL_FROM).toMatch(/^\$\{MAIL_FROM:-.+\}$/);
+    expect(loadConfig(workerConfigSchema, workerEnv).MAIL_FROM).toBe(
+      workerConfigSchema.shape.MAIL_FROM.parse(undefined),
+    );
   });
 
   it('points the API and the worker at the same database, namespace, task queue and report links', () => {

@@ -204,6 +204,39 @@ describe('Justworks emulator and client (real HTTP)', () => {
     expect(jw.requests()).toHaveLength(before);
   });
 
+  test('a pending hire may leave out member type, title, compensation and exemption status (null), not the names or home email', async () => {
+    const client = new JustworksClient(jw.apiBaseUrl, KEY);
+    const partial = hire({
+      member_type: null,
+      title: null,
+      manager: null,
+      start_date: null,
+      compensation: null,
+      exemption_status: null,
+    });
+    const created = await client.createPendingHire(partial, 'partial-1');
+    expect(created).toMatchObject({ ...partial, status: 'pending' });
+    const html = await (await fetch(created.review_url)).text();
+    expect(html).toContain('<tr><th>Compensation</th><td>—</td></tr>');
+    expect(html).toContain('<tr><th>Type of earnings</th><td>—</td></tr>');
+
+    for (const [field, index] of [
+      ['first_name', 1],
+      ['last_name', 2],
+      ['home_email', 3],
+    ] as const) {
+      const refused = await post(
+        jw,
+        { ...hire({ external_id: `opp-null-${index}` }), [field]: null },
+        {
+          idempotencyKey: `null-${index}`,
+        },
+      );
+      expect([field, refused.status, refused.body.error]).toEqual([field, 400, 'invalid_request']);
+    }
+    expect(jw.pendingHires(KEY)).toHaveLength(1);
+  });
+
   test('a body with a resume (or any file or unknown field) answers 400 and is recorded in requests()', async () => {
     const withResume = await post(jw, { ...hire(), resume: 'JVBERi0xLjQK' }, { idempotencyKey: 'r1' });
     expect(withResume.status).toBe(400);
@@ -266,6 +299,57 @@ describe('Justworks emulator and client (real HTTP)', () => {
 
     expect((await fetch(`${jw.url}/_sandbox/companies/http-key`, { method: 'DELETE' })).status).toBe(204);
     expect(((await rejection(client.getPendingHire(created.id))) as ExternalApiError).status).toBe(401);
+  });
+
+  test('a sandbox route replaces a company’s admins and their permissions, as GET /v1/admins then reports', async () => {
+    const client = new JustworksClient(jw.apiBaseUrl, KEY);
+    await expect(client.listAdmins()).resolves.toEqual([
+      { email: 'hr@engines.test', name: 'HR', permissions: ['manage_employees'] },
+    ]);
+    const admins = [
+      { email: 'hr@engines.test', name: 'HR', permissions: ['manage_payroll'] },
+      { email: 'payroll@engines.test', permissions: ['manage_payroll', 'manage_employees'] },
+      { email: 'new@engines.test', name: 'New', permissions: ['manage_employees'] },
+    ];
+    const replaced = await fetch(`${jw.url}/_sandbox/companies/${KEY}/admins`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ admins }),
+    });
+    expect(replaced.status).toBe(200);
+    expect(await replaced.json()).toEqual({
+      admins: [
+        { email: 'hr@engines.test', name: 'HR', permissions: ['manage_payroll'] },
+        { email: 'payroll@engines.test', name: null, permissions: ['manage_payroll', 'manage_employees'] },
+        { email: 'new@engines.test', name: 'New', permissions: ['manage_employees'] },
+      ],
+    });
+    await expect(client.listAdmins()).resolves.toEqual([
+      { email: 'payroll@engines.test', name: null, permissions: ['manage_payroll', 'manage_employees'] },
+      { email: 'new@engines.test', name: 'New', permissions: ['manage_employees'] },
+    ]);
+    expect(jw.setAdmins(KEY, [{ email: 'solo@engines.test', permissions: ['manage_employees'] }])).toEqual([
+      { email: 'solo@engines.test', name: null, permissions: ['manage_employees'] },
+    ]);
+    await expect(client.listAdmins()).resolves.toEqual([
+      { email: 'solo@engines.test', name: null, permissions: ['manage_employees'] },
+    ]);
+    // The other company is untouched.
+    await expect(new JustworksClient(jw.apiBaseUrl, OTHER_KEY).listAdmins()).resolves.toEqual([
+      { email: 'admin@justworks-sandbox.test', name: 'Sandbox Admin', permissions: ['manage_employees'] },
+    ]);
+
+    const put = (key: string, body: unknown) =>
+      fetch(`${jw.url}/_sandbox/companies/${key}/admins`, {
+        method: 'PUT',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    expect((await put('no-such-key', { admins: [] })).status).toBe(404);
+    const invalid = await put(KEY, { admins: [{ email: 'not-an-email' }] });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: string }).error).toBe('invalid_request');
+    await expect(client.listAdmins()).resolves.toHaveLength(1);
   });
 });
 

@@ -1,6 +1,7 @@
 import type { LeverOffer, LeverOpportunity, LeverPosting } from '../../src/integrations/lever/client';
 import { pendingHireSchema } from '../../src/vendors/justworks/client';
 import { justworksIntegration } from '../../src/vendors/justworks/integration';
+import { omissionText } from '../../src/vendors/justworks/notes';
 import {
   buildPendingHire,
   signedOffer,
@@ -70,10 +71,19 @@ function source(overrides: Partial<PendingHireSource> = {}): PendingHireSource {
   };
 }
 
-function built(overrides: Partial<PendingHireSource> = {}) {
+function build(overrides: Partial<PendingHireSource> = {}) {
   const result = buildPendingHire(source(overrides));
   if (!result.ok) throw new Error(`expected a pending hire, got: ${result.reason}`);
-  return result.hire;
+  return result;
+}
+
+function built(overrides: Partial<PendingHireSource> = {}) {
+  return build(overrides).hire;
+}
+
+/** The omissions as the recruiter reads them in the note. */
+function leftOut(overrides: Partial<PendingHireSource> = {}): string[] {
+  return build(overrides).omitted.map(omissionText);
 }
 
 function refused(overrides: Partial<PendingHireSource> = {}): string {
@@ -83,9 +93,9 @@ function refused(overrides: Partial<PendingHireSource> = {}): string {
 }
 
 describe('buildPendingHire', () => {
-  it('maps every synced field from the opportunity, the posting and the signed offer', () => {
-    const hire = built();
-    expect(hire).toEqual({
+  it('maps every synced field from the opportunity, the posting and the signed offer, leaving nothing out', () => {
+    const result = build();
+    expect(result.hire).toEqual({
       external_id: 'opp-1',
       member_type: 'employee',
       first_name: 'Ada',
@@ -99,7 +109,8 @@ describe('buildPendingHire', () => {
       compensation: { amount: 150000, currency: 'USD', type_of_earnings: 'year (salary)' },
       exemption_status: 'exempt',
     });
-    expect(pendingHireSchema.safeParse(hire).success).toBe(true);
+    expect(result.omitted).toEqual([]);
+    expect(pendingHireSchema.safeParse(result.hire).success).toBe(true);
   });
 
   it('sends exactly the contract fields: nothing about files, phones, tags or the resume', () => {
@@ -142,8 +153,13 @@ describe('buildPendingHire', () => {
     expect(hire.office).toBeNull();
   });
 
-  it('refuses without a posting and without a job title', () => {
-    expect(refused({ posting: null, offers: [offer({ job_title: null })] })).toContain('no job title');
+  it('leaves the title out, saying why, without a posting and without a job title', () => {
+    const result = build({ posting: null, offers: [offer({ job_title: null })] });
+    expect(result.hire.title).toBeNull();
+    expect(result.hire.compensation).not.toBeNull();
+    expect(result.omitted.map(omissionText)).toEqual([
+      'Title was left out: the offer has no job title (job_title) and the opportunity no posting.',
+    ]);
   });
 
   it.each([
@@ -158,42 +174,116 @@ describe('buildPendingHire', () => {
     ['  Annual ', 'year (salary)'],
   ])('accepts the interval %j as %j', (interval, expected) => {
     expect(typeOfEarnings(interval)).toBe(expected);
-    expect(built({ offers: [offer({ salary_interval: interval })] }).compensation.type_of_earnings).toBe(
+    expect(built({ offers: [offer({ salary_interval: interval })] }).compensation?.type_of_earnings).toBe(
       expected,
     );
   });
 
   it.each(['month', 'per-month-salary', 'week', 'one-time', 'day (wage)'])(
-    'refuses the interval %j, naming it and the two accepted values',
+    'leaves compensation, type of earnings and the derived exemption status out for the interval %j, naming it and the two accepted values',
     (interval) => {
-      const reason = refused({ offers: [offer({ salary_interval: interval })] });
-      expect(reason).toContain(`"${interval}"`);
-      expect(reason).toContain('"hour (wage)"');
-      expect(reason).toContain('"year (salary)"');
+      const result = build({ offers: [offer({ salary_interval: interval })] });
+      expect(result.hire).toMatchObject({
+        compensation: null,
+        exemption_status: null,
+        manager: 'Charles Babbage',
+        start_date: '2025-03-03',
+        title: 'Analytical Engineer',
+      });
+      expect(result.omitted.map(omissionText)).toEqual([
+        `Compensation, type of earnings and exemption status were left out: type of earnings "${interval}" ` +
+          'is not accepted by Justworks, it accepts only "hour (wage)" or "year (salary)".',
+      ]);
+      expect(pendingHireSchema.safeParse(result.hire).success).toBe(true);
     },
   );
 
-  it('refuses an offer without a type of earnings', () => {
-    expect(refused({ offers: [offer({ salary_interval: null })] })).toMatch(
-      /no type of earnings \(salary_interval\)/,
+  it('keeps an exemption status that does not depend on the type of earnings', () => {
+    const settings = { memberType: 'employee', exemptionStatus: 'non-exempt' } as const;
+    const result = build({ settings, offers: [offer({ salary_interval: 'month' })] });
+    expect(result.hire).toMatchObject({ compensation: null, exemption_status: 'non-exempt' });
+    expect(leftOut({ settings, offers: [offer({ salary_interval: 'month' })] })[0]).toMatch(
+      /^Compensation and type of earnings were left out: type of earnings "month"/,
     );
+    expect(
+      built({ offers: [offer({ salary_interval: 'month', custom_exemption_status: 'exempt' })] })
+        .exemption_status,
+    ).toBe('exempt');
   });
 
-  describe('signed offer', () => {
-    it('refuses when the opportunity has no offer, saying to complete the offer workflow', () => {
-      const reason = refused({ offers: [] });
-      expect(reason).toContain('no offer');
-      expect(reason).toContain('mark the offer as signed');
+  it('leaves compensation out for an offer without a type of earnings', () => {
+    expect(leftOut({ offers: [offer({ salary_interval: null })] })).toEqual([
+      'Compensation, type of earnings and exemption status were left out: the offer has no type of earnings ' +
+        '(salary_interval), Justworks accepts only "hour (wage)" or "year (salary)".',
+    ]);
+  });
+
+  describe('an offer that is not signed, or no offer', () => {
+    it('creates the hire without an offer, with what the opportunity and the posting give', () => {
+      const result = build({ offers: [] });
+      expect(result.hire).toEqual({
+        external_id: 'opp-1',
+        member_type: 'employee',
+        first_name: 'Ada',
+        last_name: 'King Lovelace',
+        home_email: 'ada@example.com',
+        title: 'Analytical Engineer (posting)',
+        department: 'Engineering',
+        office: 'New York',
+        manager: null,
+        start_date: null,
+        compensation: null,
+        exemption_status: null,
+      });
+      expect(result.omitted.map(omissionText)).toEqual([
+        'Compensation, type of earnings, exemption status, manager and start date were left out: ' +
+          'the opportunity has no offer.',
+      ]);
+      expect(leftOut({ offers: [], posting: null })).toEqual([
+        'Title, compensation, type of earnings, exemption status, manager and start date were left out: ' +
+          'the opportunity has no offer.',
+      ]);
     });
 
-    it.each(['draft', 'approved', 'sent', 'sent-manually', 'opened', 'denied'])(
-      'refuses an offer with status %s (manager and start date only exist once signed)',
+    it.each(['draft', 'approval-sent', 'approved', 'sent', 'sent-manually', 'opened'])(
+      'takes everything but the manager and the start date from an offer with status %s',
       (status) => {
-        const reason = refused({ offers: [offer({}, status)] });
-        expect(reason).toContain(`not signed yet (status: ${status})`);
-        expect(reason).toContain('mark the offer as signed');
+        const result = build({ offers: [offer({ direct_manager: 'Grace Hopper' }, status)] });
+        expect(result.hire).toMatchObject({
+          title: 'Analytical Engineer',
+          compensation: { amount: 150000, currency: 'USD', type_of_earnings: 'year (salary)' },
+          exemption_status: 'exempt',
+          manager: null,
+          start_date: null,
+        });
+        expect(result.omitted.map(omissionText)).toEqual([
+          `Manager and start date were left out: the offer is not signed yet (status: ${status}), ` +
+            'Justworks takes them only from a signed offer.',
+        ]);
       },
     );
+
+    it('lists every reason when an unsigned offer also has a type of earnings Justworks refuses', () => {
+      expect(leftOut({ offers: [offer({ salary_interval: 'month' }, 'sent')] })).toEqual([
+        'Compensation, type of earnings and exemption status were left out: type of earnings "month" is not ' +
+          'accepted by Justworks, it accepts only "hour (wage)" or "year (salary)".',
+        'Manager and start date were left out: the offer is not signed yet (status: sent), Justworks takes ' +
+          'them only from a signed offer.',
+      ]);
+    });
+
+    it('reads nothing from a denied offer', () => {
+      const result = build({ offers: [offer({}, 'denied')] });
+      expect(result.hire).toMatchObject({
+        compensation: null,
+        manager: null,
+        title: 'Analytical Engineer (posting)',
+      });
+      expect(result.omitted.map(omissionText)).toEqual([
+        'Compensation, type of earnings, exemption status, manager and start date were left out: ' +
+          'the offer was denied (status: denied).',
+      ]);
+    });
 
     it('uses the signed offer among several, whatever their order', () => {
       const offers = [
@@ -202,7 +292,19 @@ describe('buildPendingHire', () => {
         offer({ job_title: 'Sent' }, 'sent', 'o3'),
       ];
       expect(signedOffer(offers)?.id).toBe('o2');
-      expect(built({ offers }).title).toBe('Signed');
+      expect(build({ offers })).toMatchObject({
+        hire: { title: 'Signed', manager: 'Charles Babbage' },
+        omitted: [],
+      });
+    });
+
+    it('uses the latest unsigned offer that is not denied when none is signed', () => {
+      const offers = [
+        offer({ job_title: 'Older' }, 'sent', 'o1'),
+        offer({ job_title: 'Newer' }, 'draft', 'o2'),
+        offer({ job_title: 'Denied' }, 'denied', 'o3'),
+      ];
+      expect(built({ offers }).title).toBe('Newer');
     });
   });
 
@@ -213,25 +315,36 @@ describe('buildPendingHire', () => {
       ['$85000.50', 85000.5],
       [' 42.5 ', 42.5],
     ])('reads the amount %j as %j', (value, expected) => {
-      expect(built({ offers: [offer({ salary_amount: value })] }).compensation.amount).toBe(expected);
+      expect(built({ offers: [offer({ salary_amount: value })] }).compensation?.amount).toBe(expected);
     });
 
-    it.each([0, -5, 'lots', '12abc'])('refuses the amount %j without quoting it', (value) => {
-      const reason = refused({ offers: [offer({ salary_amount: value })] });
-      expect(reason).toContain('salary_amount) is not a positive number');
-      expect(reason).not.toContain(String(value));
+    it.each([0, -5, 'lots', '12abc'])(
+      'leaves the compensation out for the amount %j without quoting it',
+      (value) => {
+        const result = build({ offers: [offer({ salary_amount: value })] });
+        expect(result.hire).toMatchObject({ compensation: null, exemption_status: 'exempt' });
+        const [text, ...rest] = result.omitted.map(omissionText);
+        expect(rest).toEqual([]);
+        expect(text).toBe(
+          'Compensation and type of earnings were left out: the offer’s compensation amount (salary_amount) is not a positive number.',
+        );
+        expect(text).not.toContain(String(value));
+      },
+    );
+
+    it('leaves the compensation out without an amount', () => {
+      expect(leftOut({ offers: [offer({ salary_amount: null })] })).toEqual([
+        'Compensation and type of earnings were left out: the offer has no compensation amount (salary_amount).',
+      ]);
     });
 
-    it('refuses a missing amount', () => {
-      expect(refused({ offers: [offer({ salary_amount: null })] })).toContain(
-        'no compensation amount (salary_amount)',
-      );
-    });
-
-    it('upper-cases the currency, defaults it to USD, and refuses a non-ISO code', () => {
-      expect(built({ offers: [offer({ compensation_currency: 'eur' })] }).compensation.currency).toBe('EUR');
-      expect(built({ offers: [offer({ compensation_currency: null })] }).compensation.currency).toBe('USD');
-      expect(refused({ offers: [offer({ compensation_currency: 'dollars' })] })).toContain('"dollars"');
+    it('upper-cases the currency, defaults it to USD, and leaves the compensation out for a non-ISO code', () => {
+      expect(built({ offers: [offer({ compensation_currency: 'eur' })] }).compensation?.currency).toBe('EUR');
+      expect(built({ offers: [offer({ compensation_currency: null })] }).compensation?.currency).toBe('USD');
+      expect(built({ offers: [offer({ compensation_currency: 'dollars' })] }).compensation).toBeNull();
+      expect(leftOut({ offers: [offer({ compensation_currency: 'dollars' })] })).toEqual([
+        'Compensation and type of earnings were left out: the offer’s currency (compensation_currency) "dollars" is not an ISO 4217 code such as USD.',
+      ]);
     });
   });
 
@@ -252,7 +365,10 @@ describe('buildPendingHire', () => {
       expect(built({ offers: [offer({ custom_exemption_status: 'Non Exempt' })] }).exemption_status).toBe(
         'non-exempt',
       );
-      expect(refused({ offers: [offer({ custom_exemption_status: 'maybe' })] })).toContain('"maybe"');
+      expect(built({ offers: [offer({ custom_exemption_status: 'maybe' })] }).exemption_status).toBeNull();
+      expect(leftOut({ offers: [offer({ custom_exemption_status: 'maybe' })] })).toEqual([
+        'Exemption status was left out: exemption status "maybe" (offer field custom_exemption_status) is not "exempt" or "non-exempt".',
+      ]);
     });
 
     it('uses the connection member type, overridden by custom_member_type', () => {
@@ -260,8 +376,20 @@ describe('buildPendingHire', () => {
         'contractor',
       );
       expect(built({ offers: [offer({ custom_member_type: 'Contractor' })] }).member_type).toBe('contractor');
-      expect(refused({ offers: [offer({ custom_member_type: 'intern' })] })).toContain('"intern"');
+      expect(built({ offers: [offer({ custom_member_type: 'intern' })] }).member_type).toBeNull();
+      expect(leftOut({ offers: [offer({ custom_member_type: 'intern' })] })).toEqual([
+        'Member type was left out: member type "intern" (offer field custom_member_type) is not "employee" or "contractor".',
+      ]);
     });
+  });
+
+  it('leaves out a posting or offer value longer than Justworks accepts, without quoting it', () => {
+    const long = 'x'.repeat(201);
+    const result = build({ offers: [offer({ job_title: long, direct_manager: long })] });
+    expect(result.hire).toMatchObject({ title: null, manager: null, department: 'Engineering' });
+    expect(result.omitted.map(omissionText)).toEqual([
+      'Title and manager were left out: Justworks would not accept the value in Lever (too long or not valid).',
+    ]);
   });
 
   describe('the candidate', () => {
@@ -272,7 +400,6 @@ describe('buildPendingHire', () => {
       });
       expect(reason).toContain('first and a last name');
       expect(reason).toContain('no email address');
-      expect(reason).toContain('"month"');
       expect(reason).not.toContain('Cher');
     });
 
@@ -297,26 +424,13 @@ describe('buildPendingHire', () => {
 });
 
 describe('justworksIntegration connection input', () => {
-  const admins = [
-    { name: 'Maya', email: 'maya@acme.test', permissions: ['Manage employees', 'payroll'] },
-    { name: 'Otto', email: 'otto@acme.test', permissions: ['view_reports'] },
-  ];
-
-  it('defaults member type and exemption, normalizes permissions, and keeps the API key secret', () => {
-    const parsed = justworksIntegration.connectionInputSchema.parse({
-      type: 'justworks',
-      apiKey: 'jw-key',
-      admins,
-    });
+  it('defaults member type and exemption and keeps the API key secret', () => {
+    const parsed = justworksIntegration.connectionInputSchema.parse({ type: 'justworks', apiKey: 'jw-key' });
     expect(parsed).toEqual({
       settings: {
         apiBaseUrl: 'https://api.justworks.com',
         memberType: 'employee',
         exemptionStatus: 'by-type-of-earnings',
-        admins: [
-          { name: 'Maya', email: 'maya@acme.test', permissions: ['manage_employees', 'payroll'] },
-          { name: 'Otto', email: 'otto@acme.test', permissions: ['view_reports'] },
-        ],
       },
       secrets: { apiKey: 'jw-key' },
     });
@@ -329,29 +443,38 @@ describe('justworksIntegration connection input', () => {
     });
   });
 
-  it('requires at least one admin with manage_employees', () => {
+  it('refuses the removed admins setting, naming it and saying where recipients come from', () => {
     const result = justworksIntegration.connectionInputSchema.safeParse({
       type: 'justworks',
       apiKey: 'jw-key',
-      admins: [admins[1]],
+      admins: [{ name: 'Maya', email: 'maya@acme.test', permissions: ['Manage employees'] }],
     });
     expect(result.success).toBe(false);
-    expect(JSON.stringify(result.error?.issues)).toContain('manage_employees');
-    expect(
-      justworksIntegration.connectionInputSchema.safeParse({ type: 'justworks', apiKey: 'k', admins: [] })
-        .success,
-    ).toBe(false);
+    expect(result.error?.issues.map((i) => i.path)).toEqual([['admins']]);
+    expect(result.error?.issues[0]?.message).toMatch(/no longer a setting.*Manage employees.*Justworks/);
+  });
+
+  it('still loads the stored settings of a connection created with admins, without them', () => {
+    const stored = {
+      apiBaseUrl: 'https://api.justworks.com',
+      companyName: 'Acme',
+      memberType: 'employee',
+      exemptionStatus: 'exempt',
+      admins: [{ name: 'Maya', email: 'maya@acme.test', permissions: ['manage_employees'] }],
+    };
+    expect(justworksIntegration.settingsSchema.parse(stored)).toEqual({
+      apiBaseUrl: 'https://api.justworks.com',
+      companyName: 'Acme',
+      memberType: 'employee',
+      exemptionStatus: 'exempt',
+    });
   });
 
   it('refuses an unknown exemption default or member type', () => {
     for (const extra of [{ exemptionStatus: 'sometimes' }, { memberType: 'intern' }]) {
       expect(
-        justworksIntegration.connectionInputSchema.safeParse({
-          type: 'justworks',
-          apiKey: 'k',
-          admins,
-          ...extra,
-        }).success,
+        justworksIntegration.connectionInputSchema.safeParse({ type: 'justworks', apiKey: 'k', ...extra })
+          .success,
       ).toBe(false);
     }
   });

@@ -37,22 +37,24 @@ export const compensationSchema = z
 
 /**
  * The body of `POST /v1/pending_hires`, exactly: every field required (null where allowed), no other field.
- * In particular there is no field for files or resumes; they are never sent.
+ * In particular there is no field for files or resumes; they are never sent. Only the opportunity id, the
+ * names and the home email cannot be null: everything else may be left out, for the admin to complete in
+ * Review & Invite (seed 002: a hire is synced whether or not its offer is signed).
  */
 export const pendingHireSchema = z
   .object({
     external_id: text(200),
-    member_type: z.enum(MEMBER_TYPES),
+    member_type: z.enum(MEMBER_TYPES).nullable(),
     first_name: text(100),
     last_name: text(100),
     home_email: z.email(),
-    title: text(200),
+    title: text(200).nullable(),
     department: text(200).nullable(),
     office: text(200).nullable(),
     manager: text(200).nullable(),
     start_date: z.iso.date().nullable(),
-    compensation: compensationSchema,
-    exemption_status: z.enum(EXEMPTION_STATUSES),
+    compensation: compensationSchema.nullable(),
+    exemption_status: z.enum(EXEMPTION_STATUSES).nullable(),
   })
   .strict();
 /** The request body of a pending hire. */
@@ -61,7 +63,7 @@ export type PendingHire = z.infer<typeof pendingHireSchema>;
 /** A pending hire as the API returns it: the request fields plus id, status, review link and creation time. */
 export const pendingHireRecordSchema = z.object({
   ...pendingHireSchema.shape,
-  compensation: z.object(compensationSchema.shape),
+  compensation: z.object(compensationSchema.shape).nullable(),
   id: z.string().min(1),
   status: z.enum(PENDING_HIRE_STATUSES),
   review_url: z.url(),

@@ -4,8 +4,8 @@ import { EXEMPTION_STATUSES, MANAGE_EMPLOYEES_PERMISSION, MEMBER_TYPES } from '.
 
 /**
  * Lever → Justworks (spec §5, seed 002): when a candidate is hired in Lever, the service creates a pending
- * hire in Justworks from the opportunity, its posting and its signed offer, and e-mails every Justworks admin
- * with the "Manage employees" permission a link to review it (contract: docs/vendors/justworks.md).
+ * hire in Justworks from the opportunity, its posting and its offer, and e-mails every Justworks admin with
+ * the "Manage employees" permission a link to review it (contract: docs/vendors/justworks.md).
  *
  * Connection settings (the `vendor` part of `POST /admin/connections`):
  * - `apiBaseUrl` (default `https://api.justworks.com`), `apiKey` (secret).
@@ -16,45 +16,20 @@ import { EXEMPTION_STATUSES, MANAGE_EMPLOYEES_PERMISSION, MEMBER_TYPES } from '.
  *   (hourly wage → `non-exempt`, yearly salary → `exempt`, the usual FLSA classification). An offer custom
  *   field `custom_exemption_status` (`exempt` / `non-exempt`) overrides it for one hire. The admin can still
  *   change it in Justworks' Review & Invite before inviting.
- * - `admins`: the Justworks admins `{ name, email, permissions }`. Those holding `manage_employees` (also
- *   written `Manage employees`) get the e-mail, one message each; at least one is required. The list on the
- *   connection is the source of truth (Justworks' `GET /v1/admins` is not consulted at hire time), so the
- *   customer decides who is notified.
+ *
+ * Who gets the e-mail is not a setting: Justworks is asked at each hire (`GET /v1/admins`), so a permission
+ * changed in Justworks changes the next e-mail's recipients. The former `admins` setting is refused on input;
+ * connections stored with it still load (the settings schema drops it).
  */
-
-/** Permission names as people write them ("Manage employees", "manage-employees") → `manage_employees`. */
-function normalizePermission(value: string): string {
-  return value
-    .trim()
-    .toLowerCase()
-    .replace(/[\s-]+/g, '_');
-}
-
-const adminSchema = z.object({
-  name: z.string().trim().min(1).max(200),
-  email: z.email(),
-  permissions: z.array(z.string().trim().min(1).max(100).transform(normalizePermission)).default([]),
-});
-export type JustworksConnectionAdmin = z.infer<typeof adminSchema>;
 
 export const EXEMPTION_DEFAULTS = [...EXEMPTION_STATUSES, 'by-type-of-earnings'] as const;
 export type ExemptionDefault = (typeof EXEMPTION_DEFAULTS)[number];
-
-const adminsSchema = z
-  .array(adminSchema)
-  .min(1, 'at least one Justworks admin is required')
-  .max(100)
-  .refine(
-    (admins) => admins.some((a) => a.permissions.includes(MANAGE_EMPLOYEES_PERMISSION)),
-    `at least one admin needs the "${MANAGE_EMPLOYEES_PERMISSION}" permission (they receive the hire e-mail)`,
-  );
 
 export const justworksSettingsSchema = z.object({
   apiBaseUrl: z.url(),
   companyName: z.string().trim().min(1).max(200).optional(),
   memberType: z.enum(MEMBER_TYPES),
   exemptionStatus: z.enum(EXEMPTION_DEFAULTS),
-  admins: adminsSchema,
 });
 export type JustworksSettings = z.infer<typeof justworksSettingsSchema>;
 
@@ -69,14 +44,17 @@ const justworksConnectionInputSchema = z
     companyName: justworksSettingsSchema.shape.companyName,
     memberType: z.enum(MEMBER_TYPES).default('employee'),
     exemptionStatus: z.enum(EXEMPTION_DEFAULTS).default('by-type-of-earnings'),
-    admins: adminsSchema,
+    // Refused rather than ignored, so whoever still sends it learns that it no longer decides anything.
+    admins: z
+      .never({
+        error:
+          'admins is no longer a setting: the hire e-mail goes to every Justworks admin with ' +
+          `"Manage employees" (${MANAGE_EMPLOYEES_PERMISSION}) as Justworks lists them at each hire; ` +
+          'change who receives it in Justworks and remove admins from the request',
+      })
+      .optional(),
   })
-  .transform(({ apiKey, type: _type, ...settings }) => ({ settings, secrets: { apiKey } }));
-
-/** The admins who receive the hire e-mail: those with "Manage employees". */
-export function notifiedAdmins(settings: JustworksSettings): JustworksConnectionAdmin[] {
-  return settings.admins.filter((a) => a.permissions.includes(MANAGE_EMPLOYEES_PERMISSION));
-}
+  .transform(({ apiKey, type: _type, admins: _admins, ...settings }) => ({ settings, secrets: { apiKey } }));
 
 export const justworksIntegration: IntegrationDefinition<JustworksSettings, JustworksSecrets> = {
   vendor: 'justworks',

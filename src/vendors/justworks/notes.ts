@@ -1,3 +1,5 @@
+import type { Omission, OmittedField } from './pending-hire';
+
 /** What the onboarding workflow tells the recruiter, as secret notes on the opportunity. */
 export type OnboardingNote =
   | { kind: 'refused'; reason: string; watchDays: number }
@@ -5,8 +7,35 @@ export type OnboardingNote =
   | { kind: 'gave-up'; reason: string; watchDays: number }
   | { kind: 'cannot-create'; cause: string }
   | { kind: 'vendor-access-denied' }
-  | { kind: 'created'; reviewUrl: string; notified: number }
-  | { kind: 'mail-failed'; reviewUrl: string; error: string };
+  | { kind: 'created'; reviewUrl: string; notified: number; omitted: Omission[] }
+  | { kind: 'mail-failed'; reviewUrl: string; error: string; omitted: Omission[] };
+
+const FIELD_NAMES: Record<OmittedField, string> = {
+  title: 'title',
+  member_type: 'member type',
+  compensation: 'compensation',
+  type_of_earnings: 'type of earnings',
+  exemption_status: 'exemption status',
+  manager: 'manager',
+  start_date: 'start date',
+  department: 'department',
+  office: 'office',
+};
+
+/** "Manager and start date were left out: <why>." */
+export function omissionText(omission: Omission): string {
+  const names = [...new Set(omission.fields)].map((f) => FIELD_NAMES[f]);
+  const listed =
+    names.length === 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+  const verb = names.length === 1 ? 'was' : 'were';
+  return `${listed.charAt(0).toUpperCase()}${listed.slice(1)} ${verb} left out: ${omission.why}.`;
+}
+
+/** The lines that tell the recruiter what the pending hire lacks, or nothing when it is complete. */
+function omissionsText(omitted: readonly Omission[]): string {
+  if (omitted.length === 0) return '';
+  return `\n${omitted.map(omissionText).join('\n')}\nComplete them in Justworks (Review & Invite) before inviting the new member.`;
+}
 
 export function onboardingNoteText(note: OnboardingNote): string {
   switch (note.kind) {
@@ -35,13 +64,18 @@ export function onboardingNoteText(note: OnboardingNote): string {
       );
     case 'created':
       return (
-        `Justworks: a pending hire was created for this hire and ${note.notified} Justworks admin(s) with ` +
-        `"Manage employees" were e-mailed a link to review it: ${note.reviewUrl}`
+        (note.notified > 0
+          ? `Justworks: a pending hire was created for this hire and ${note.notified} Justworks admin(s) with ` +
+            `"Manage employees" were e-mailed a link to review it: ${note.reviewUrl}`
+          : 'Justworks: a pending hire was created for this hire, but no Justworks admin with "Manage ' +
+            'employees" could be e-mailed (Justworks lists none, or the mail server refused their addresses). ' +
+            `Ask a Justworks admin to review it: ${note.reviewUrl}`) + omissionsText(note.omitted)
       );
     case 'mail-failed':
       return (
         `Justworks: a pending hire was created, but the e-mail to the Justworks admins could not be sent ` +
-        `(${note.error}). Ask an admin with "Manage employees" to review it: ${note.reviewUrl}`
+        `(${note.error}). Ask an admin with "Manage employees" to review it: ${note.reviewUrl}` +
+        omissionsText(note.omitted)
       );
   }
 }

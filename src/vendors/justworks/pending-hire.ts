@@ -13,17 +13,21 @@ import type { JustworksSettings } from './integration';
  * Builds the Justworks pending hire of a Lever hire (spec §5, seed 002). Pure: the activity reads Lever and
  * passes the opportunity, its posting and its offers in. Decisions:
  *
- * - Only a **signed** offer counts (the last signed one when Lever lists several). Without one there is no
- *   compensation to send, so nothing is created: the hire is refused with a note asking to complete Lever's
- *   offer workflow (mark the offer as signed). Manager and start date therefore always come from the signed
- *   offer, as the seed requires ("only after completion of Lever's offer workflow").
- * - Fields Justworks requires (names, home email, title, compensation, type of earnings, member type,
- *   exemption status) refuse the hire when missing or unusable; every problem is listed in one reason so the
- *   recruiter fixes them at once. Optional fields (manager, start date, department, office) are `null` when
- *   Lever has nothing usable; the admin completes them in Justworks' Review & Invite.
+ * - A hire is never dropped because of its offer. The seed stars only manager and start date as pulled
+ *   "after completion of Lever's offer workflow": they come only from a **signed** offer (the last signed one
+ *   when Lever lists several). The other offer fields (title, compensation, type of earnings, member type,
+ *   exemption status) come from the signed offer, else from the latest offer that is not denied, whatever its
+ *   status (draft, sent, ...): the seed syncs them without waiting for the signature. A denied offer gives
+ *   nothing. Without an offer the hire has what the opportunity and the posting give.
+ * - A field that cannot be filled this way is **left out** (`null`) and each omission says why, for the
+ *   secret note; the admin completes it in Justworks' Review & Invite. A type of earnings other than hourly
+ *   or yearly, a missing or unusable amount or currency leave out the compensation (and the exemption status
+ *   when it follows the type of earnings); an unusable member type or exemption override leaves that field
+ *   out.
+ * - Only what Justworks needs to create anything refuses the hire: the names and the home email. Every
+ *   problem is listed in one reason so the recruiter fixes them at once.
  * - Type of earnings (`salary_interval`): only hourly or yearly, in Lever's and people's wordings (`hour
- *   (wage)`, `per-hour-wage`, `hourly`; `year (salary)`, `per-year-salary`, `yearly`, `annual`, ...). Anything
- *   else (month, week, one-time...) is refused with a reason naming the value and the two accepted ones.
+ *   (wage)`, `per-hour-wage`, `hourly`; `year (salary)`, `per-year-salary`, `yearly`, `annual`, ...).
  * - Currency: `compensation_currency`, upper-cased; `USD` when the offer has none (Justworks pays in USD).
  * - Start date: `anticipated_start_date` in ms, read as a UTC calendar date (Lever's date fields), or an
  *   ISO date `YYYY-MM-DD`.
@@ -31,7 +35,28 @@ import type { JustworksSettings } from './integration';
  * - Files and resumes are never read nor sent: the body has exactly the fields of `pendingHireSchema`.
  */
 
-export type PendingHireBuild = { ok: true; hire: PendingHire } | { ok: false; reason: string };
+/** The pending hire's fields that can be left out, in the order a note names them. */
+export const OMITTABLE_FIELDS = [
+  'title',
+  'member_type',
+  'compensation',
+  'type_of_earnings',
+  'exemption_status',
+  'manager',
+  'start_date',
+  'department',
+  'office',
+] as const;
+export type OmittedField = (typeof OMITTABLE_FIELDS)[number];
+
+/** Fields left out of a pending hire and why (no candidate data: it travels through workflow history). */
+export interface Omission {
+  fields: OmittedField[];
+  why: string;
+}
+
+export type PendingHireBuild =
+  { ok: true; hire: PendingHire; omitted: Omission[] } | { ok: false; reason: string };
 
 export interface PendingHireSource {
   opportunity: LeverOpportunity;
@@ -42,6 +67,8 @@ export interface PendingHireSource {
 }
 
 export const SIGNED_OFFER_STATUS = 'signed';
+/** An offer the candidate turned down: nothing is read from it. */
+const DENIED_OFFER_STATUS = 'denied';
 
 /** Offer custom fields that override the connection's defaults for one hire. */
 export const OFFER_FIELDS = {
@@ -161,116 +188,148 @@ export function signedOffer(offers: readonly LeverOffer[]): LeverOffer | null {
   return offers.filter((o) => o.status === SIGNED_OFFER_STATUS).at(-1) ?? null;
 }
 
-/** Human names of the pending hire's fields, for reasons built from schema issues (never their values). */
-const FIELD_LABELS: Record<string, string> = {
+/** The offer whose terms are synced when none is signed: the latest one that is not denied, or null. */
+function pendingOffer(offers: readonly LeverOffer[]): LeverOffer | null {
+  return offers.filter((o) => o.status !== DENIED_OFFER_STATUS).at(-1) ?? null;
+}
+
+/** Human names of the fields that refuse a hire, for reasons built from schema issues (never their values). */
+const REQUIRED_FIELD_LABELS: Record<string, string> = {
   external_id: 'the opportunity id',
-  member_type: 'member type',
   first_name: 'the first name (opportunity name)',
   last_name: 'the last name (opportunity name)',
   home_email: 'the home email (first email of the opportunity)',
-  title: 'the title (offer job_title or posting)',
-  department: 'the department (posting department)',
-  office: 'the office (posting location)',
-  manager: 'the manager (offer direct_manager / hiring_manager)',
-  start_date: 'the start date (offer anticipated_start_date)',
-  'compensation.amount': 'the compensation amount (offer salary_amount)',
-  'compensation.currency': 'the currency (offer compensation_currency)',
-  'compensation.type_of_earnings': 'the type of earnings (offer salary_interval)',
-  exemption_status: 'the exemption status',
 };
 
-function noSignedOfferReason(offers: readonly LeverOffer[]): string {
-  const statuses = [...new Set(offers.map((o) => o.status))];
-  const what =
-    offers.length === 0
-      ? 'The opportunity has no offer.'
-      : `The offer is not signed yet (status: ${statuses.join(', ')}).`;
-  return (
-    `${what} Justworks needs the compensation, manager and start date of a completed offer: ` +
-    'create the offer in Lever, complete the offer workflow and mark the offer as signed ' +
-    '(Candidate Signed > Mark offer as signed).'
-  );
-}
+const NULLABLE_FIELDS = [
+  'member_type',
+  'title',
+  'department',
+  'office',
+  'manager',
+  'start_date',
+  'compensation',
+  'exemption_status',
+] as const;
 
-/** The pending hire for this Lever hire, or why none can be created (no PII in the reason). */
+const ordered = (fields: readonly OmittedField[]): OmittedField[] =>
+  OMITTABLE_FIELDS.filter((f) => fields.includes(f));
+
+/** The pending hire for this Lever hire and what was left out, or why none can be created (no PII). */
 export function buildPendingHire(source: PendingHireSource): PendingHireBuild {
   const { opportunity, posting, offers, settings } = source;
-  const offer = signedOffer(offers);
-  if (offer === null) return { ok: false, reason: noSignedOfferReason(offers) };
-
-  const problems: string[] = [];
 
   const name = splitName(opportunity.name);
-  if (name.first === '' || name.last === '') {
-    problems.push('The opportunity needs a first and a last name (Lever name field).');
-  }
   const homeEmail = opportunity.emails.map((e) => e.trim()).find((e) => e !== '') ?? null;
-  if (homeEmail === null) problems.push('The opportunity has no email address (sent as the home email).');
-
-  const title = fieldText(offer, OFFER_FIELDS.jobTitle) ?? optional(posting?.text);
-  if (title === null) problems.push('The offer has no job title (job_title) and the opportunity no posting.');
-
-  const rawAmount = fieldValue(offer, OFFER_FIELDS.amount);
-  const amount = parseAmount(rawAmount);
-  if (amount === null) {
-    problems.push(
-      rawAmount === undefined || rawAmount === null || rawAmount === ''
-        ? 'The offer has no compensation amount (salary_amount).'
-        : 'The offer’s compensation amount (salary_amount) is not a positive number.',
-    );
+  if (name.first === '' || name.last === '' || homeEmail === null) {
+    const problems = [
+      ...(name.first === '' || name.last === ''
+        ? ['The opportunity needs a first and a last name (Lever name field).']
+        : []),
+      ...(homeEmail === null ? ['The opportunity has no email address (sent as the home email).'] : []),
+    ];
+    return { ok: false, reason: problems.join(' ') };
   }
 
-  const currencyText = fieldText(offer, OFFER_FIELDS.currency);
-  const currency = currencyText === null ? 'USD' : currencyText.toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) {
-    problems.push(
-      `The offer’s currency (compensation_currency) "${currencyText ?? ''}" is not an ISO 4217 code such as USD.`,
-    );
+  const signed = signedOffer(offers);
+  const offer = signed ?? pendingOffer(offers);
+  const text = (identifier: string) => (offer === null ? null : fieldText(offer, identifier));
+  const omitted: Omission[] = [];
+  const leaveOut = (fields: OmittedField[], why: string) => omitted.push({ fields: ordered(fields), why });
+
+  const postingTitle = optional(posting?.text);
+  const title = text(OFFER_FIELDS.jobTitle) ?? postingTitle;
+  if (offer !== null && title === null) {
+    leaveOut(['title'], 'the offer has no job title (job_title) and the opportunity no posting');
   }
 
-  const accepted = `"${HOUR}" or "${YEAR}"`;
-  const interval = fieldText(offer, OFFER_FIELDS.interval);
-  const earnings = interval === null ? null : typeOfEarnings(interval);
-  if (interval === null) {
-    problems.push(`The offer has no type of earnings (salary_interval); Justworks accepts only ${accepted}.`);
-  } else if (earnings === null) {
-    problems.push(
-      `Type of earnings "${interval}" is not accepted by Justworks: it accepts only ${accepted}. ` +
-        'Change the offer’s type of earnings (salary_interval).',
-    );
-  }
-
-  let memberType: MemberType = settings.memberType;
-  const memberText = fieldText(offer, OFFER_FIELDS.memberType);
+  let memberType: MemberType | null = settings.memberType;
+  const memberText = text(OFFER_FIELDS.memberType);
   if (memberText !== null) {
-    const override = memberTypeOverride(memberText);
-    if (override === null) {
-      problems.push(
-        `Member type "${memberText}" (offer field ${OFFER_FIELDS.memberType}) is not "employee" or "contractor".`,
+    memberType = memberTypeOverride(memberText);
+    if (memberType === null) {
+      leaveOut(
+        ['member_type'],
+        `member type "${memberText}" (offer field ${OFFER_FIELDS.memberType}) is not "employee" or "contractor"`,
       );
-    } else memberType = override;
+    }
   }
 
+  const interval = text(OFFER_FIELDS.interval);
+  const earnings = interval === null ? null : typeOfEarnings(interval);
+  const exemptionText = text(OFFER_FIELDS.exemptionStatus);
+  // The exemption follows the type of earnings unless the connection or the offer sets it.
+  const exemptionFollowsEarnings =
+    settings.exemptionStatus === 'by-type-of-earnings' && exemptionText === null;
   let exemption: ExemptionStatus | null =
-    settings.exemptionStatus === 'by-type-of-earnings'
-      ? earnings === null
+    settings.exemptionStatus !== 'by-type-of-earnings'
+      ? settings.exemptionStatus
+      : earnings === null
         ? null
         : earnings === HOUR
           ? 'non-exempt'
-          : 'exempt'
-      : settings.exemptionStatus;
-  const exemptionText = fieldText(offer, OFFER_FIELDS.exemptionStatus);
-  if (exemptionText !== null) {
-    const override = exemptionOverride(exemptionText);
-    if (override === null) {
-      problems.push(
-        `Exemption status "${exemptionText}" (offer field ${OFFER_FIELDS.exemptionStatus}) is not "exempt" or "non-exempt".`,
+          : 'exempt';
+  if (exemptionText !== null) exemption = exemptionOverride(exemptionText);
+  const withEarnings: OmittedField[] = [
+    'compensation',
+    'type_of_earnings',
+    ...(exemptionFollowsEarnings ? (['exemption_status'] as const) : []),
+  ];
+
+  let compensation: PendingHire['compensation'] = null;
+  if (offer !== null) {
+    const accepted = `"${HOUR}" or "${YEAR}"`;
+    if (interval === null) {
+      leaveOut(
+        withEarnings,
+        `the offer has no type of earnings (salary_interval), Justworks accepts only ${accepted}`,
       );
-    } else exemption = override;
+    } else if (earnings === null) {
+      leaveOut(
+        withEarnings,
+        `type of earnings "${interval}" is not accepted by Justworks, it accepts only ${accepted}`,
+      );
+    }
+    const rawAmount = fieldValue(offer, OFFER_FIELDS.amount);
+    const amount = parseAmount(rawAmount);
+    if (amount === null) {
+      leaveOut(
+        ['compensation', 'type_of_earnings'],
+        rawAmount === undefined || rawAmount === null || rawAmount === ''
+          ? 'the offer has no compensation amount (salary_amount)'
+          : 'the offer’s compensation amount (salary_amount) is not a positive number',
+      );
+    }
+    const currencyText = text(OFFER_FIELDS.currency);
+    const currency = currencyText === null ? 'USD' : currencyText.toUpperCase();
+    const currencyOk = /^[A-Z]{3}$/.test(currency);
+    if (!currencyOk) {
+      leaveOut(
+        ['compensation', 'type_of_earnings'],
+        `the offer’s currency (compensation_currency) "${currencyText ?? ''}" is not an ISO 4217 code such as USD`,
+      );
+    }
+    if (exemptionText !== null && exemption === null) {
+      leaveOut(
+        ['exemption_status'],
+        `exemption status "${exemptionText}" (offer field ${OFFER_FIELDS.exemptionStatus}) is not "exempt" or "non-exempt"`,
+      );
+    }
+    if (amount !== null && earnings !== null && currencyOk) {
+      compensation = { amount, currency, type_of_earnings: earnings };
+    }
   }
 
-  if (problems.length > 0 || amount === null || earnings === null || exemption === null) {
-    return { ok: false, reason: problems.join(' ') };
+  if (offer === null) {
+    leaveOut(
+      [...(title === null ? (['title'] as const) : []), ...withEarnings, 'manager', 'start_date'],
+      offers.length === 0 ? 'the opportunity has no offer' : 'the offer was denied (status: denied)',
+    );
+  } else if (signed === null) {
+    leaveOut(
+      ['manager', 'start_date'],
+      `the offer is not signed yet (status: ${offer.status}), Justworks takes them only from a signed offer`,
+    );
   }
 
   const hire: PendingHire = {
@@ -278,26 +337,38 @@ export function buildPendingHire(source: PendingHireSource): PendingHireBuild {
     member_type: memberType,
     first_name: name.first,
     last_name: name.last,
-    home_email: homeEmail ?? '',
-    title: title ?? '',
+    home_email: homeEmail,
+    title,
     department: optional(posting?.categories.department),
     office: optional(posting?.categories.location),
-    manager: fieldText(offer, OFFER_FIELDS.directManager) ?? fieldText(offer, OFFER_FIELDS.hiringManager),
-    start_date: toIsoDate(fieldValue(offer, OFFER_FIELDS.startDate)),
-    compensation: { amount, currency, type_of_earnings: earnings },
+    manager:
+      signed === null
+        ? null
+        : (fieldText(signed, OFFER_FIELDS.directManager) ?? fieldText(signed, OFFER_FIELDS.hiringManager)),
+    start_date: signed === null ? null : toIsoDate(fieldValue(signed, OFFER_FIELDS.startDate)),
+    compensation,
     exemption_status: exemption,
   };
 
-  // Justworks' own limits (lengths, e-mail format): refuse here with a clear reason rather than a 4xx later.
+  // Justworks' own limits (lengths, formats): a value it would refuse is left out rather than sent.
+  const unacceptable = NULLABLE_FIELDS.filter(
+    (key) => !pendingHireSchema.shape[key].safeParse(hire[key]).success,
+  );
+  if (unacceptable.length > 0) {
+    for (const key of unacceptable) hire[key] = null;
+    leaveOut(
+      unacceptable.flatMap((key): OmittedField[] =>
+        key === 'compensation' ? ['compensation', 'type_of_earnings'] : [key],
+      ),
+      'Justworks would not accept the value in Lever (too long or not valid)',
+    );
+  }
   const checked = pendingHireSchema.safeParse(hire);
   if (!checked.success) {
     const invalid = [
-      ...new Set(checked.error.issues.map((i) => FIELD_LABELS[i.path.map(String).join('.')] ?? 'a field')),
+      ...new Set(checked.error.issues.map((i) => REQUIRED_FIELD_LABELS[String(i.path[0])] ?? 'a field')),
     ];
-    return {
-      ok: false,
-      reason: `Justworks would not accept ${invalid.join(', ')}: correct it in Lever.`,
-    };
+    return { ok: false, reason: `Justworks would not accept ${invalid.join(', ')}: correct it in Lever.` };
   }
-  return { ok: true, hire: checked.data };
+  return { ok: true, hire: checked.data, omitted };
 }
