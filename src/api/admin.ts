@@ -7,6 +7,7 @@ import { publicView, type ConnectionSummary } from '../domain/connection';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { cancelCheckSignal, checkStateQuery, checkWorkflowId } from '../workflows/definitions';
+import { stopOnboardingSignal } from '../workflows/onboarding-definitions';
 import { adminActor, requireAdminToken } from './admin-auth';
 import {
   fieldIssues,
@@ -61,10 +62,16 @@ export function adminRouter(deps: AdminDeps): Router {
   );
   const baseUrl = (req: Request) =>
     deps.publicBaseUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-  const view = (connection: ConnectionSummary, req: Request) =>
-    publicView(connection, baseUrl(req), {
-      vendorCallbacks: integrationFor(connection.vendor)?.workflow === 'backgroundCheck',
-    });
+  const view = (connection: ConnectionSummary, req: Request) => {
+    const integration = integrationFor(connection.vendor);
+    // Read through the vendor's schema, so a setting it no longer has (e.g. Justworks' old admins list) drops out.
+    const settings = integration?.settingsSchema.safeParse(connection.vendorSettings);
+    return publicView(
+      settings?.success ? { ...connection, vendorSettings: settings.data } : connection,
+      baseUrl(req),
+      { vendorCallbacks: integration?.workflow === 'backgroundCheck' },
+    );
+  };
   /** Who made a change: a fingerprint of the bearer token the request carried (already checked). */
   const by = (req: Request): EventInput => ({ actor: adminActor(req.get('authorization') ?? '') });
   /** The connection named in the path, unless it is unknown (404) or deleted (409). */
@@ -189,20 +196,20 @@ export function adminRouter(deps: AdminDeps): Router {
     let cancelled = 0;
     if (cancelRunning) {
       for (const run of running) {
-        if (run.type !== 'backgroundCheck') continue;
+        const handle = deps.temporal.workflow.getHandle(run.workflowId, run.runId);
         try {
-          await deps.temporal.workflow
-            .getHandle(run.workflowId, run.runId)
-            .signal(cancelCheckSignal, { by: 'admin' });
+          if (run.type === 'backgroundCheck') await handle.signal(cancelCheckSignal, { by: 'admin' });
+          else if (run.type === 'onboardHire') await handle.signal(stopOnboardingSignal);
+          else continue;
           cancelled += 1;
         } catch (err) {
           if (!(err instanceof WorkflowNotFoundError)) throw err; // it ended meanwhile
         }
       }
       if (cancelled > 0) {
-        await deps.connections.recordEvent(summary.id, 'checks-cancelled', {
+        await deps.connections.recordEvent(summary.id, 'workflows-cancelled', {
           ...by(req),
-          detail: { checks: cancelled },
+          detail: { workflows: cancelled },
         });
       }
     }
@@ -215,7 +222,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({
       ...view(deleted ?? summary, req),
       runningWorkflows: running.length,
-      cancelledChecks: cancelled,
+      cancelledWorkflows: cancelled,
     });
   });
 

@@ -85,7 +85,7 @@ export type NewConnection = Pick<Connection, 'name' | 'ats' | 'vendor' | 'vendor
 
 /** What an admin (or the service itself) did to a connection. */
 export type ConnectionAction =
-  'created' | 'updated' | 'paused' | 'resumed' | 'deleted' | 'checks-cancelled' | 'secrets-erased';
+  'created' | 'updated' | 'paused' | 'resumed' | 'deleted' | 'workflows-cancelled' | 'secrets-erased';
 
 /** One changed setting: its values when it is not a secret, only the fact that it changed when it is. */
 export type SettingChange = { path: string; from: unknown; to: unknown } | { path: string; secret: true };

@@ -1,10 +1,10 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   log,
   proxyActivities,
   setHandler,
-  sleep,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -12,7 +12,12 @@ import { FAILURE } from '../domain/failures';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
 import type { Omission } from '../vendors/justworks/pending-hire';
-import { onboardingStateQuery, type OnboardHireInput, type OnboardingState } from './onboarding-definitions';
+import {
+  onboardingStateQuery,
+  stopOnboardingSignal,
+  type OnboardHireInput,
+  type OnboardingState,
+} from './onboarding-definitions';
 
 /** After a refusal, the opportunity is read again after these waits (doubling), until the watch ends. */
 export const FIRST_RECHECK_MS = 15_000;
@@ -47,7 +52,8 @@ class LeverAccessDenied extends Error {}
  * workflow ID rejects duplicates, so hiring the candidate again starts nothing), the workflow then keeps
  * watching: it reads the opportunity again after 15 s, doubling up to every 6 hours, for 14 days, and creates
  * the pending hire as soon as the recruiter has fixed it. A refusal with a new reason adds a new note; the
- * same reason is noted once. Lever or Justworks denying access, or a permanent error, ends the workflow.
+ * same reason is noted once. Lever or Justworks denying access, or a permanent error, ends the workflow; so
+ * does the connection being deleted with its running work cancelled (`stopOnboardingSignal`), with a note.
  *
  * Deterministic: every read and write happens in activities; only ids, reasons and the review link (no
  * candidate data) pass through the workflow.
@@ -71,6 +77,10 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
   let state: OnboardingState = { status: 'running' };
   const current = (): OnboardingState => state;
   setHandler(onboardingStateQuery, current);
+  let stopRequested = false;
+  setHandler(stopOnboardingSignal, () => {
+    stopRequested = true;
+  });
 
   function settle(next: OnboardingState): OnboardingState {
     state = next;
@@ -133,7 +143,11 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
         await note({ kind: 'gave-up', reason, watchDays: WATCH_DAYS });
         return state;
       }
-      await sleep(wait);
+      // The connection deleted with its running work cancelled: stop watching instead of waiting on.
+      if (await condition(() => stopRequested, wait)) {
+        await note({ kind: 'integration-removed' });
+        return settle({ status: 'refused', reason: 'the integration was removed' });
+      }
       wait = Math.min(wait * 2, MAX_RECHECK_MS);
     }
 

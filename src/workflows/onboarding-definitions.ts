@@ -1,4 +1,4 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { OmittedField } from '../vendors/justworks/pending-hire';
 
 /** Input of the Justworks-style onboarding of one hire. No PII: activities read it from Lever. */
@@ -21,6 +21,8 @@ export type OnboardingState =
   | { status: 'refused'; reason: string };
 
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
+/** An admin deleted the connection with `cancelRunning`: stop watching a refused hire (a note says why). */
+export const stopOnboardingSignal = defineSignal('stopOnboarding');
 
 /** One onboarding per hire, ever: a repeated Candidate Hired webhook finds the same workflow. */
 export function hireWorkflowId(connectionId: string, opportunityId: string): string {

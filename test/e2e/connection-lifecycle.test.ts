@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WebhookInbox } from '../../src/db/inbox';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { hireWorkflowId, onboardingStateQuery } from '../../src/workflows/onboarding-definitions';
 import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
 
 const PACKAGE_TAG = 'JUSTIFACTS BGC PKG: EmpCod[ID : 13558]';
@@ -497,7 +498,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
 
       const deleted = await adminFetch(`/admin/connections/${conn.id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
-      expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledChecks: 0 });
+      expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledWorkflows: 0 });
       expect((deleted.body as View).secretsErasedAt).toBeUndefined();
 
       const hook = await fetch(conn.webhookUrl, { method: 'POST', body: '{}' });
@@ -559,7 +560,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const deleted = await adminFetch(`/admin/connections/${conn.id}?cancelRunning=true`, {
         method: 'DELETE',
       });
-      expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledChecks: 1 });
+      expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledWorkflows: 1 });
       const final = (await handle(conn.id, opp.id).result()) as CheckState;
       expect(final.status).toBe('Error');
       expect(final.history.at(-1)).toMatchObject({ status: 'Error', reason: 'integration-removed' });
@@ -575,9 +576,50 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect((await eventsOf(conn.id)).map((e) => e.action)).toEqual([
         'created',
         'deleted',
-        'checks-cancelled',
+        'workflows-cancelled',
         'secrets-erased',
       ]);
+    });
+
+    it('with cancelRunning=true stops a Justworks hire that waits for a fix, with a note saying why', async () => {
+      const account = stack.leverAccount();
+      const justworksKey = stack.unique('jw-key');
+      stack.justworks.addCompany({ apiKey: justworksKey, name: 'Acme Corp' });
+      const conn = await stack.adminCreate({
+        name: stack.unique('Acme'),
+        lever: { ...account },
+        vendor: { type: 'justworks', apiBaseUrl: stack.justworks.apiBaseUrl, apiKey: justworksKey },
+      });
+      stack.lever.addWebhook({
+        event: 'candidateHired',
+        url: conn.webhookUrl,
+        signatureToken: account.signatureToken,
+      });
+      // No email: Justworks cannot take the hire, so the onboarding waits for the recruiter to add one.
+      const opp = stack.lever.createOpportunity({ name: 'Ada Byron', emails: [], stageId: stageId('Offer') });
+      const hired = await stack.lever.hire(opp.id);
+      expect(hired[0]?.attempts.at(-1)?.status).toBe(202);
+      const hire = stack.temporal.workflow.getHandle(hireWorkflowId(conn.id, opp.id));
+      await eventually(
+        async () => ((await hire.query(onboardingStateQuery)).status === 'refused' ? true : undefined),
+        30_000,
+        'the hire to be refused',
+      );
+
+      const deleted = await adminFetch(`/admin/connections/${conn.id}?cancelRunning=true`, {
+        method: 'DELETE',
+      });
+      expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledWorkflows: 1 });
+      expect(await hire.result()).toEqual({ status: 'refused', reason: 'the integration was removed' });
+      expect(
+        stack.lever.notes(opp.id).some((n) => n.secret && n.value.includes('integration was removed')),
+      ).toBe(true);
+      expect(stack.justworks.pendingHires(justworksKey)).toHaveLength(0);
+      await eventually(
+        async () => ((await secretsState(conn.id))?.erased ? true : undefined),
+        30_000,
+        'the secrets to be erased',
+      );
     });
 
     it('erases the secrets at once when no check runs; bad input gets 4xx and deletes nothing', async () => {

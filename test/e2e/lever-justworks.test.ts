@@ -471,6 +471,11 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       `UPDATE connections SET settings = jsonb_set(settings, '{vendor,admins}', $2::jsonb) WHERE id = $1`,
       [conn.id, JSON.stringify([{ name: 'Otto', email: admins.otto, permissions: ['manage_employees'] }])],
     );
+    // The admin API does not show the setting the integration no longer has.
+    const shown = await stack.adminFetch(`/admin/connections/${conn.id}`);
+    expect((shown.body as { vendorSettings: Record<string, unknown> }).vendorSettings).not.toHaveProperty(
+      'admins',
+    );
     const hireAndWait = async (lastName: string) => {
       const opp = candidate(lastName);
       stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });

@@ -7,6 +7,7 @@ export type OnboardingNote =
   | { kind: 'gave-up'; reason: string; watchDays: number }
   | { kind: 'cannot-create'; cause: string }
   | { kind: 'vendor-access-denied' }
+  | { kind: 'integration-removed' }
   | { kind: 'created'; reviewUrl: string; notified: number; omitted: Omission[] }
   | { kind: 'mail-failed'; reviewUrl: string; error: string; omitted: Omission[] };
 
@@ -61,6 +62,11 @@ export function onboardingNoteText(note: OnboardingNote): string {
       return (
         'Justworks: no pending hire was created for this hire: Justworks refused the connection’s API key ' +
         '(the integration may have been disconnected). Add the new member in Justworks by hand.'
+      );
+    case 'integration-removed':
+      return (
+        'Justworks: stopped waiting for this hire: the Justworks integration was removed from this Lever account ' +
+        'by an administrator, so no pending hire was created. Add the new member in Justworks by hand.'
       );
     case 'created':
       return (
