@@ -229,6 +229,15 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
         expect(eventsText).not.toContain(secret);
       }
       expect(updated[0]!.actor).toMatch(/^admin:[0-9a-f]{12}$/);
+      // The log is append-only: PostgreSQL itself refuses to change or remove an event.
+      await expect(
+        stack.pool.query(`UPDATE connection_events SET actor = 'someone' WHERE connection_id = $1`, [
+          conn.id,
+        ]),
+      ).rejects.toThrow('append-only');
+      await expect(
+        stack.pool.query(`DELETE FROM connection_events WHERE connection_id = $1`, [conn.id]),
+      ).rejects.toThrow('append-only');
     });
 
     type Case = [string, (conn: { id: string }) => unknown, number, string];

@@ -52,18 +52,24 @@ describe('report links', () => {
 describe('REPORT_LINK_KEY and PUBLIC_BASE_URL', () => {
   const encoded = keyBytes.toString('base64');
   const env = { ADMIN_TOKEN: 'x'.repeat(16) };
+  /** What a worker needs besides the variables under test. */
+  const workerEnv = { SMTP_URL: 'smtp://127.0.0.1:2525' };
 
   it('takes base64 of at least 32 bytes and names the variable, never the value, when it is wrong', () => {
     expect(loadConfig(apiConfigSchema, { ...env, REPORT_LINK_KEY: encoded }).REPORT_LINK_KEY).toEqual(
       keyBytes,
     );
     const longer = randomBytes(64).toString('base64');
-    expect(loadConfig(workerConfigSchema, { REPORT_LINK_KEY: longer }).REPORT_LINK_KEY).toHaveLength(64);
-    expect(loadConfig(workerConfigSchema, { REPORT_LINK_KEY: '' }).REPORT_LINK_KEY).toBeUndefined();
+    expect(
+      loadConfig(workerConfigSchema, { ...workerEnv, REPORT_LINK_KEY: longer }).REPORT_LINK_KEY,
+    ).toHaveLength(64);
+    expect(
+      loadConfig(workerConfigSchema, { ...workerEnv, REPORT_LINK_KEY: '' }).REPORT_LINK_KEY,
+    ).toBeUndefined();
     for (const bad of [randomBytes(16).toString('base64'), 'not base64 at all!', `${encoded}$`]) {
       let message = '';
       try {
-        loadConfig(workerConfigSchema, { REPORT_LINK_KEY: bad });
+        loadConfig(workerConfigSchema, { ...workerEnv, REPORT_LINK_KEY: bad });
       } catch (err) {
         message = (err as Error).message;
       }
@@ -104,10 +110,11 @@ describe('REPORT_LINK_KEY and PUBLIC_BASE_URL', () => {
       }),
     ).toThrow(/REPORT_LINK_KEY/);
     expect(
-      loadConfig(workerConfigSchema, { PUBLIC_BASE_URL: 'https://bgc.example.com' }).PUBLIC_BASE_URL,
+      loadConfig(workerConfigSchema, { ...workerEnv, PUBLIC_BASE_URL: 'https://bgc.example.com' })
+        .PUBLIC_BASE_URL,
     ).toBe('https://bgc.example.com');
-    expect(() => loadConfig(workerConfigSchema, { PUBLIC_BASE_URL: 'javascript:alert(1)' })).toThrow(
-      /PUBLIC_BASE_URL/,
-    );
+    expect(() =>
+      loadConfig(workerConfigSchema, { ...workerEnv, PUBLIC_BASE_URL: 'javascript:alert(1)' }),
+    ).toThrow(/PUBLIC_BASE_URL/);
   });
 });

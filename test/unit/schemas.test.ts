@@ -60,8 +60,9 @@ describe('configuration', () => {
       9000,
     );
   });
-  it('gives the worker working defaults', () => {
-    expect(loadConfig(workerConfigSchema, {})).toMatchObject({
+  it('gives the worker working defaults once its SMTP server is named', () => {
+    expect(() => loadConfig(workerConfigSchema, {})).toThrow(/SMTP_URL/);
+    expect(loadConfig(workerConfigSchema, { SMTP_URL: 'smtp://127.0.0.1:2525' })).toMatchObject({
       TEMPORAL_ADDRESS: '127.0.0.1:7233',
       TEMPORAL_TASK_QUEUE: 'background-checks',
     });
