@@ -91,7 +91,9 @@ describe('Lever → Certn under injected faults (30% of API calls and of callbac
         dropCallbackRate: 0.3,
         seed: 20_241_123,
       },
-      timeoutMs: 75_000,
+      // A bound, not a timing: checks close in about 40 s, but a run of unlucky faults on one activity (backoff
+      // 1 s doubling: attempt 7 starts 63 s after the first failure) can take a check past a minute.
+      timeoutMs: 150_000,
     });
     console.info(summaryLines(figures).join('\n'));
 
