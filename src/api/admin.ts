@@ -16,7 +16,7 @@ import {
   settingChanges,
   type Refusal,
 } from './connection-input';
-import { eraseSecrets, runningWorkflows } from './connection-retirement';
+import { eraseSecrets, runningWorkflows, type RunningWorkflow } from './connection-retirement';
 import { sendProblem } from './problem';
 
 export interface AdminDeps {
@@ -189,10 +189,25 @@ export function adminRouter(deps: AdminDeps): Router {
     const summary = await changeable(req, res);
     if (summary === undefined) return;
     const cancelRunning = query.data.cancelRunning === 'true';
+    // Asked before anything changes: with Temporal unreachable the answer is "nothing done, try again".
+    let running: RunningWorkflow[];
+    try {
+      running = await runningWorkflows(deps.temporal, summary.id);
+    } catch (err) {
+      deps.logger.warn(
+        { err, connectionId: summary.id },
+        'cannot list the running workflows of a connection',
+      );
+      res.set('Retry-After', '5');
+      return sendProblem(
+        res,
+        503,
+        'Temporal cannot be asked which checks run; nothing was deleted. Try again.',
+      );
+    }
     if (!(await deps.connections.markDeleted(summary.id, { ...by(req), detail: { cancelRunning } }))) {
       return sendProblem(res, 409, 'The connection was deleted meanwhile.');
     }
-    const running = await runningWorkflows(deps.temporal, summary.id);
     let cancelled = 0;
     if (cancelRunning) {
       for (const run of running) {

@@ -16,12 +16,19 @@ function runningQuery(connectionId: string): string {
   return `${CONNECTION_KEY.name} = "${connectionId.replace(/["\\]/g, '')}" AND ExecutionStatus = "Running"`;
 }
 
-export async function runningWorkflows(temporal: Client, connectionId: string): Promise<RunningWorkflow[]> {
-  const found: RunningWorkflow[] = [];
-  for await (const execution of temporal.workflow.list({ query: runningQuery(connectionId) })) {
-    found.push({ workflowId: execution.workflowId, runId: execution.runId, type: execution.type });
-  }
-  return found;
+/** The connection's running workflows; fails within `timeoutMs` when Temporal cannot be asked. */
+export async function runningWorkflows(
+  temporal: Client,
+  connectionId: string,
+  timeoutMs = 5_000,
+): Promise<RunningWorkflow[]> {
+  return temporal.withDeadline(Date.now() + timeoutMs, async () => {
+    const found: RunningWorkflow[] = [];
+    for await (const execution of temporal.workflow.list({ query: runningQuery(connectionId) })) {
+      found.push({ workflowId: execution.workflowId, runId: execution.runId, type: execution.type });
+    }
+    return found;
+  });
 }
 
 export interface RetirementDeps {

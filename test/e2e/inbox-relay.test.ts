@@ -137,6 +137,28 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
     );
   });
 
+  it('refuses to delete a connection while Temporal cannot say which checks run: 503, nothing changed', async () => {
+    const other = await stack.createConnection();
+    await server.stop();
+    try {
+      await expect(fetch(`http://${server.address}`)).rejects.toThrow();
+      const res = await stack.adminFetch(`/admin/connections/${other.id}?cancelRunning=true`, {
+        method: 'DELETE',
+      });
+      expect(res.status).toBe(503);
+      expect(res.contentType).toContain('application/problem+json');
+      const row = await stack.pool.query<{ deleted: boolean }>(
+        'SELECT deleted_at IS NOT NULL AS deleted FROM connections WHERE id = $1',
+        [other.id],
+      );
+      expect(row.rows).toEqual([{ deleted: false }]);
+    } finally {
+      await server.start();
+    }
+    const deleted = await stack.adminFetch(`/admin/connections/${other.id}`, { method: 'DELETE' });
+    expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 0 });
+  });
+
   it('starts at once again once Temporal is back (a normal delivery is not queued)', async () => {
     const opp = stack.lever.createOpportunity({
       name: 'After The Outage',
