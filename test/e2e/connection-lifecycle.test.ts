@@ -204,7 +204,12 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect((await moveTo(opp.id, 'On-site interview'))?.status).toBe(202);
       const state = await waitForStatus(conn.id, opp.id, 'Pending');
       expect(state.packageName).toBe('Executive Screening');
-      expect(stack.lever.opportunity(opp.id).tags).toContain('CERTN - Pending');
+      // The tag is written after the status is set: wait for it (with the new Lever key: the old one is revoked).
+      await eventually(
+        () => (stack.lever.opportunity(opp.id).tags.includes('CERTN - Pending') ? true : undefined),
+        30_000,
+        'the CERTN - Pending tag',
+      );
 
       const updated = (await eventsOf(conn.id)).filter((e) => e.action === 'updated');
       expect(updated).toHaveLength(1);
