@@ -160,8 +160,8 @@ export const baseConfigSchema = z.object({
   REPORT_LINK_KEY: reportLinkKeySchema,
 });
 
-/** The HTTP front (webhooks, vendor callbacks, admin API). */
-export const apiConfigSchema = baseConfigSchema.extend({
+/** The HTTP front's settings, each on its own (`apiConfigSchema` adds the checks between them). */
+const apiSettingsSchema = baseConfigSchema.extend({
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Public base URL of the API, used to build the webhook URLs handed to customers. */
@@ -184,6 +184,24 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * erased then (src/api/connection-retirement.ts).
    */
   CONNECTION_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(10_000),
+  /**
+   * A signed Lever delivery whose triggeredAt is older than this (ms) is refused: Lever signs only token +
+   * triggeredAt, so this is how long a captured envelope could be replayed. Hours, wider than Lever's retries.
+   */
+  LEVER_WEBHOOK_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(24 * 60 * 60 * 1000),
+  /**
+   * How long processed rows of webhook_inbox and vendor_callbacks (the dedupe records) are kept (ms); at least
+   * LEVER_WEBHOOK_MAX_AGE_MS, so a token is remembered until the window refuses it anyway.
+   */
+  WEBHOOK_RETENTION_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 60 * 60 * 1000),
   /** Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI; default: ADMIN_TOKEN. */
   CODEC_TOKEN: z.preprocess(
     unsetIfEmpty,
@@ -213,6 +231,18 @@ export const apiConfigSchema = baseConfigSchema.extend({
    * OIDC access token). Refused when NODE_ENV is production.
    */
   CODEC_ALLOW_ANONYMOUS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+});
+
+/** The HTTP front (webhooks, vendor callbacks, admin API). */
+export const apiConfigSchema = apiSettingsSchema.superRefine((config, ctx) => {
+  if (config.WEBHOOK_RETENTION_MS < config.LEVER_WEBHOOK_MAX_AGE_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['WEBHOOK_RETENTION_MS'],
+      message:
+        'must be at least LEVER_WEBHOOK_MAX_AGE_MS: a token is remembered until its replays are refused anyway',
+    });
+  }
 });
 
 const SMTP_URL_EXAMPLE = 'smtp://user:pass@mail.example.com:587';

@@ -1,6 +1,7 @@
 import { apiConfigSchema, loadConfig } from './config';
 import { createApp } from './api/app';
 import { ConnectionRetirement } from './api/connection-retirement';
+import { DedupeRetention } from './api/dedupe-retention';
 import { createInboxRelay } from './api/inbox-relay';
 import { ConnectionRepository } from './db/connections';
 import { migrate } from './db/migrate';
@@ -41,9 +42,12 @@ async function run(): Promise<void> {
     intervalMs: config.CONNECTION_SWEEP_INTERVAL_MS,
   });
   retirement.start();
+  // Deletes processed dedupe rows (webhook_inbox, vendor_callbacks) past WEBHOOK_RETENTION_MS.
+  const retention = new DedupeRetention({ pool, logger, retentionMs: config.WEBHOOK_RETENTION_MS });
+  retention.start();
   const shutdown = () => {
     server.close(() => {
-      void Promise.all([relay.stop(), retirement.stop()])
+      void Promise.all([relay.stop(), retirement.stop(), retention.stop()])
         .then(() => Promise.all([pool.end(), temporal.connection.close()]))
         .finally(() => process.exit(0));
     });

@@ -24,6 +24,12 @@ export interface SubjectRef {
   subjectId: string;
 }
 
+/**
+ * What `prepareCheck` decided: the vendor's plan, or nothing at all because the ATS does not show the subject at
+ * the trigger (a webhook's data named it, but Lever signs only the envelope's token and time).
+ */
+export type PreparedCheck = OrderPlan | { kind: 'not-at-trigger' };
+
 /** A refusal's text stays in the activity (it may quote candidate data): the workflow only learns that it happened. */
 export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused' };
 
@@ -75,6 +81,7 @@ export function createCheckActivities({
             leverRateLimiter,
           ),
           subjectId,
+          connection.ats.settings.triggerStageId,
         );
       case 'ashby':
         return new AshbySide(
@@ -103,13 +110,27 @@ export function createCheckActivities({
   }
 
   return {
-    /** Reads the candidate as they are at trigger time and decides what to order, or why nothing is ordered. */
-    async prepareCheck(ref: SubjectRef): Promise<OrderPlan> {
+    /**
+     * Confirms with the ATS that the subject is at the trigger, reads the candidate as they are then and decides
+     * what to order, or why nothing is ordered.
+     */
+    async prepareCheck(ref: SubjectRef): Promise<PreparedCheck> {
       return classified(async () => {
         const { adapter, settings, ats, vendor } = await load(ref);
-        const candidate = await ats.snapshot();
+        const read = await ats.atTrigger();
+        if (!read.atTrigger) {
+          logger.warn(
+            {
+              connectionId: ref.connectionId,
+              workflowId: execution().workflowId,
+              reason: 'not-in-trigger-stage',
+            },
+            'nothing ordered: the ATS does not show the subject at the trigger',
+          );
+          return { kind: 'not-at-trigger' };
+        }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
-        return adapter.plan(settings, candidate, catalog);
+        return adapter.plan(settings, read.candidate, catalog);
       });
     },
 

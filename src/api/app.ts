@@ -23,6 +23,7 @@ export interface AppDeps {
     | 'ADMIN_TOKEN'
     | 'PUBLIC_BASE_URL'
     | 'WEBHOOK_BODY_LIMIT'
+    | 'LEVER_WEBHOOK_MAX_AGE_MS'
     | 'TEMPORAL_TASK_QUEUE'
     | 'VENDOR_POLL_INTERVAL_MS'
     | 'ACTIVITY_MAX_ATTEMPTS'
@@ -60,6 +61,7 @@ export function createApp({ config, pool, temporal, logger, secretBox, reportLin
       logger,
       start,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
+      maxAgeMs: config.LEVER_WEBHOOK_MAX_AGE_MS,
     }),
   );
   app.use(

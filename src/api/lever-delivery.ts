@@ -38,6 +38,26 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+/**
+ * How far ahead of this server's clock a `triggeredAt` may be: Lever stamps it with its own clock, which may run a
+ * little ahead of ours.
+ */
+export const LEVER_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+const hours = (ms: number) => `${Number((ms / 3_600_000).toFixed(2))} h`;
+
+/**
+ * Why a delivery's `triggeredAt` is outside the accepted window, `now - maxAgeMs` to `now + LEVER_CLOCK_SKEW_MS`,
+ * or undefined when it is inside. Lever signs `token + triggeredAt`, so this bounds how long a captured envelope
+ * can be replayed; the window is hours wide, as Lever retries a failed delivery for a while with the same body.
+ */
+export function triggeredAtRefusal(triggeredAt: number, now: number, maxAgeMs: number): string | undefined {
+  if (now - triggeredAt > maxAgeMs) return `older than ${hours(maxAgeMs)}`;
+  if (triggeredAt - now > LEVER_CLOCK_SKEW_MS)
+    return `more than ${LEVER_CLOCK_SKEW_MS / 60_000} minutes ahead of the server's clock`;
+  return undefined;
+}
+
 const startFor = (opportunityId: string): LeverDecision =>
   opportunityId.length > MAX_OPPORTUNITY_ID_LENGTH
     ? { kind: 'invalid', detail: `opportunityId is longer than ${MAX_OPPORTUNITY_ID_LENGTH} characters.` }

@@ -1,22 +1,38 @@
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
 import type { ConnectionRepository } from '../db/connections';
-import type { WebhookInbox } from '../db/inbox';
+import { isRefused, type RefusedOutcome, type WebhookInbox } from '../db/inbox';
 import { leverWebhookSchema } from '../domain/lever-webhook';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
-import { decideLeverDelivery, startRecordedDelivery } from './lever-delivery';
-import { sendProblem } from './problem';
+import { fieldIssues, type FieldIssue } from './connection-input';
+import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
+import { isUnstorableValue, sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
 
+/** The part of the body Lever signs; judged before the connection is looked up, so it says nothing about the id. */
 const signedFieldsSchema = z.object({
   token: z.string().min(1).max(200),
   // At most the last instant a Date (and so the inbox's timestamptz) holds.
   triggeredAt: z.number().int().nonnegative().max(8.64e15),
   signature: z.string().min(1).max(200),
 });
+
+/** The event of a refused delivery as recorded: its text when it is text PostgreSQL can hold, else empty. */
+const eventOf = (body: unknown): string => {
+  const event = typeof body === 'object' && body !== null ? (body as { event?: unknown }).event : undefined;
+  return typeof event === 'string' && !event.includes('\u0000') ? event.slice(0, 100) : '';
+};
+
+/**
+ * The one answer to a delivery that is not signed for its URL: an unknown or deleted connection, one of another
+ * ATS, and a missing or wrong signature all look the same, so the URL tells nobody which connections exist.
+ */
+function unauthenticated(res: Response) {
+  sendProblem(res, 401, 'The delivery is not signed for this webhook URL.');
+}
 
 export interface LeverWebhookDeps {
   connections: ConnectionRepository;
@@ -25,13 +41,16 @@ export interface LeverWebhookDeps {
   logger: Logger;
   start: StartOptions;
   bodyLimit: number;
+  /** A delivery whose `triggeredAt` is older than this (ms) is refused (see `triggeredAtRefusal`). */
+  maxAgeMs: number;
   /** Deadline of the start attempt made while Lever waits for the answer (ms); default 3 s. */
   startTimeoutMs?: number;
 }
 
 /**
- * Lever webhooks: verify the signature, validate, record in the inbox (deduped on Lever's token), and start the
- * connection's workflow when the delivery is its trigger. Only a recorded delivery gets a 2xx. When Temporal is
+ * Lever webhooks: verify the signature, refuse a stale `triggeredAt`, validate, record in the inbox (deduped on
+ * Lever's token), and start the connection's workflow when the delivery is its trigger. Only a recorded delivery
+ * gets a 2xx. A signed delivery that is refused is recorded too, so its token is used up. When Temporal is
  * unreachable the delivery is still acknowledged (`202`, outcome `queued`): it is recorded, and the inbox relay
  * starts its workflow once Temporal is back (src/api/inbox-relay.ts).
  */
@@ -41,43 +60,90 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
     '/webhooks/lever/:connectionId',
     express.json({ limit: deps.bodyLimit, type: () => true }),
     async (req, res) => {
-      const connection = await deps.connections.find(req.params.connectionId);
-      const integration = connection && integrationFor(connection.vendor);
-      if (
-        connection === undefined ||
-        integration === undefined ||
-        connection.ats.kind !== 'lever' ||
-        connection.lifecycle.status === 'deleted'
-      ) {
-        return sendProblem(res, 404, 'No connection has this webhook URL.');
-      }
-      const lever = connection.ats;
-
       const body: unknown = req.body;
       const signed = signedFieldsSchema.safeParse(body);
       if (!signed.success) {
         const hasSignature = typeof body === 'object' && body !== null && 'signature' in body;
         return hasSignature
           ? sendProblem(res, 400, 'token and triggeredAt must be present to check the signature.')
-          : sendProblem(res, 401, 'The delivery carries no signature.');
+          : unauthenticated(res);
       }
-      if (!verifyLeverSignature(lever.secrets.signatureToken, signed.data)) {
-        return sendProblem(res, 401, 'The signature does not match this connection’s signature token.');
+      const connection = await deps.connections.find(req.params.connectionId);
+      const integration = connection && integrationFor(connection.vendor);
+      if (
+        connection === undefined ||
+        integration === undefined ||
+        connection.ats.kind !== 'lever' ||
+        connection.lifecycle.status === 'deleted' ||
+        !verifyLeverSignature(connection.ats.secrets.signatureToken, signed.data)
+      ) {
+        return unauthenticated(res);
+      }
+      const lever = connection.ats;
+      const { token, triggeredAt } = signed.data;
+
+      // Signed by Lever, but Lever signs only token + triggeredAt: whatever else is refused is recorded, so the
+      // same envelope cannot come back with other data.
+      const refuse = async (outcome: RefusedOutcome, detail: string, errors: FieldIssue[]) => {
+        await deps.inbox.recordRefused({
+          connectionId: connection.id,
+          source: 'lever',
+          token,
+          event: eventOf(body),
+          triggeredAt: new Date(triggeredAt),
+          outcome,
+          refusal: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        });
+        deps.logger.warn({ connectionId: connection.id, outcome }, 'signed Lever delivery refused');
+        sendProblem(res, 400, detail, { errors });
+      };
+
+      const stale = triggeredAtRefusal(triggeredAt, Date.now(), deps.maxAgeMs);
+      if (stale !== undefined) {
+        return refuse(
+          'refused-stale',
+          'triggeredAt is outside the accepted window: a delivery this old or this early is not acted on.',
+          [{ path: 'triggeredAt', message: stale }],
+        );
       }
       const hook = leverWebhookSchema.safeParse(body);
-      if (!hook.success) return sendProblem(res, 400, 'The body is not a Lever webhook delivery.');
+      if (!hook.success) {
+        return refuse(
+          'refused-invalid',
+          'The body is not a Lever webhook delivery.',
+          fieldIssues(hook.error),
+        );
+      }
       const decision = decideLeverDelivery(hook.data, integration, lever.settings);
-      if (decision.kind === 'invalid') return sendProblem(res, 400, decision.detail);
+      if (decision.kind === 'invalid') {
+        return refuse('refused-invalid', decision.detail, [{ path: 'data', message: decision.detail }]);
+      }
 
-      const { row, duplicate } = await deps.inbox.record({
-        connectionId: connection.id,
-        source: 'lever',
-        token: hook.data.token,
-        event: hook.data.event,
-        triggeredAt: new Date(hook.data.triggeredAt),
-        data: hook.data.data,
-      });
+      let recorded: Awaited<ReturnType<WebhookInbox['record']>>;
+      try {
+        recorded = await deps.inbox.record({
+          connectionId: connection.id,
+          source: 'lever',
+          token: hook.data.token,
+          event: hook.data.event,
+          triggeredAt: new Date(hook.data.triggeredAt),
+          data: hook.data.data,
+        });
+      } catch (err) {
+        if (!isUnstorableValue(err)) throw err;
+        const detail = 'The delivery carries a value that cannot be stored (e.g. a NUL character).';
+        return refuse('refused-invalid', detail, [{ path: 'data', message: detail }]);
+      }
+      const { row, duplicate } = recorded;
       if (duplicate && row.processedAt !== null) {
+        if (isRefused(row.outcome)) {
+          return sendProblem(
+            res,
+            409,
+            'This delivery’s token was used by a delivery that was refused; it is not acted on.',
+            { outcome: row.outcome },
+          );
+        }
         return res.status(200).json({ accepted: true, duplicate: true, outcome: row.outcome });
       }
       if (decision.kind === 'done') {

@@ -38,7 +38,7 @@ function clientErrorStatus(err: unknown): number | undefined {
  * PostgreSQL refusing a value the request carried (SQLSTATE class 22, "data exception"): a NUL character in
  * text, or a NUL / an unpaired surrogate in JSON. Nothing was written: the statement failed as a whole.
  */
-const isUnstorableValue = (err: unknown) =>
+export const isUnstorableValue = (err: unknown) =>
   err instanceof DatabaseError && err.code?.startsWith('22') === true;
 
 /** Every error becomes problem+json; 4xx explain themselves, 5xx are logged and say nothing internal. */

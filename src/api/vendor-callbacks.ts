@@ -1,4 +1,4 @@
-import express, { Router } from 'express';
+import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
 import type { ConnectionRepository } from '../db/connections';
@@ -6,6 +6,11 @@ import type { Logger } from '../logger';
 import { checkAdapterFor } from '../vendors';
 import { vendorEventSignal } from '../workflows/definitions';
 import { sendProblem } from './problem';
+
+/** The one answer to a callback that is not signed for its URL, whatever the reason. */
+function unauthenticated(res: Response) {
+  sendProblem(res, 401, 'The callback is not signed for this callback URL.');
+}
 
 export interface VendorCallbackDeps {
   connections: ConnectionRepository;
@@ -17,7 +22,8 @@ export interface VendorCallbackDeps {
 
 /**
  * Vendor callbacks, one URL per vendor and connection: the adapter authenticates the sender against the raw
- * body; the event is recorded once, then signalled to the check that ordered the vendor's case.
+ * body; the event is recorded once, then signalled to the check that ordered the vendor's case. Every callback
+ * that cannot be authenticated for its URL gets the same 401, so the URL tells nobody which connections exist.
  */
 export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
   const router = Router();
@@ -27,8 +33,9 @@ export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
     async (req, res) => {
       const adapter = checkAdapterFor(req.params.vendor);
       const connection = adapter && (await deps.connections.find(req.params.connectionId));
+      // An unknown vendor or connection (or one whose secrets were erased) looks like a wrong signature.
       if (adapter === undefined || connection === undefined || connection.vendor !== adapter.vendor) {
-        return sendProblem(res, 404, 'No connection has this callback URL.');
+        return unauthenticated(res);
       }
       const rawBody = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const verdict = adapter.verifyCallback(
@@ -36,7 +43,11 @@ export function vendorCallbackRouter(deps: VendorCallbackDeps): Router {
         req.headers,
         adapter.secretsSchema.parse(connection.vendorSecrets),
       );
-      if (!verdict.ok) return sendProblem(res, verdict.status, verdict.detail);
+      if (!verdict.ok) {
+        return verdict.status === 401
+          ? unauthenticated(res)
+          : sendProblem(res, verdict.status, verdict.detail);
+      }
       const { callback } = verdict;
 
       const recorded = await deps.checks.recordCallback({

@@ -54,6 +54,11 @@ export function cancelledReason(vendor: string, reason: StatusReason | undefined
         `The ${vendor} background check stopped: the integration lost its access to Ashby (its Ashby API key was ` +
         `revoked). Have the key replaced, then start a new assessment.`
       );
+    case 'not-in-trigger-stage':
+      return (
+        `The ${vendor} background check was not ordered: the candidate was no longer where the assessment ` +
+        `was started. Start a new assessment to order it.`
+      );
     case undefined:
       return `The ${vendor} background check ended with an error. Start a new assessment to try again.`;
   }
@@ -84,6 +89,11 @@ export class AshbySide implements AtsSide {
           : { title: assessment.jobName, department: null, team: null, location: null, tags: [] },
       requestedPackageId: assessment.assessmentTypeId,
     };
+  }
+
+  /** Ashby itself started the assessment, authenticated with the partner secret: it is at its trigger. */
+  async atTrigger(): Promise<{ atTrigger: true; candidate: CandidateSnapshot }> {
+    return { atTrigger: true, candidate: await this.snapshot() };
   }
 
   async publishStatus(

@@ -1,4 +1,4 @@
-import { LeverClient, noteText } from '../integrations/lever/client';
+import { LeverClient, noteText, type LeverOpportunity } from '../integrations/lever/client';
 import type { CandidateSnapshot, CheckVendorAdapter } from '../vendors/types';
 import type { AtsSide } from './types';
 
@@ -11,13 +11,25 @@ export function splitName(name: string | null | undefined): { firstName: string;
 
 /** A Lever opportunity as the subject of a check: tags, secret notes and links. */
 export class LeverSide implements AtsSide {
+  /** `triggerStageId`: the connection's trigger stage; without one, no opportunity is at the trigger. */
   constructor(
     private readonly lever: LeverClient,
     private readonly opportunityId: string,
+    private readonly triggerStageId: string | undefined,
   ) {}
 
   async snapshot(): Promise<CandidateSnapshot> {
+    return this.candidate(await this.lever.getOpportunity(this.opportunityId));
+  }
+
+  async atTrigger(): Promise<{ atTrigger: false } | { atTrigger: true; candidate: CandidateSnapshot }> {
     const opportunity = await this.lever.getOpportunity(this.opportunityId);
+    const stageId = typeof opportunity.stage === 'string' ? opportunity.stage : opportunity.stage?.id;
+    if (this.triggerStageId === undefined || stageId !== this.triggerStageId) return { atTrigger: false };
+    return { atTrigger: true, candidate: await this.candidate(opportunity) };
+  }
+
+  private async candidate(opportunity: LeverOpportunity): Promise<CandidateSnapshot> {
     const postingId = opportunity.applications
       .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
       .find((p): p is string => p !== null);

@@ -7,6 +7,12 @@ import type { CandidateSnapshot, CheckVendorAdapter, StatusReason, VendorResults
  */
 export interface AtsSide {
   snapshot(): Promise<CandidateSnapshot>;
+  /**
+   * Before anything is ordered: whether the ATS shows the subject at the connection's trigger now (Lever: the
+   * opportunity is in the trigger stage; the webhook that named it is signed, its data is not) and, if so, the
+   * candidate.
+   */
+  atTrigger(): Promise<{ atTrigger: false } | { atTrigger: true; candidate: CandidateSnapshot }>;
   /** Shows a status; returns what was written (tag or label), or null when the vendor shows nothing for it. */
   publishStatus(
     adapter: CheckVendorAdapter,

@@ -11,7 +11,16 @@ export type DeliveryOutcome =
   /** The delivery would have started a workflow, but its connection was paused. */
   | 'paused'
   /** The connection was deleted before the delivery's workflow could be started. */
-  | 'connection-deleted';
+  | 'connection-deleted'
+  /** Signed, but its triggeredAt is outside the accepted window (see README, Security): refused, token used up. */
+  | 'refused-stale'
+  /** Signed, but its envelope or data cannot be acted on: refused, token used up. */
+  | 'refused-invalid';
+
+export type RefusedOutcome = Extract<DeliveryOutcome, `refused-${string}`>;
+
+export const isRefused = (outcome: DeliveryOutcome): outcome is RefusedOutcome =>
+  outcome.startsWith('refused-');
 
 export interface InboxRow {
   id: string;
@@ -93,6 +102,36 @@ export class WebhookInbox {
       [delivery.connectionId, delivery.source, delivery.token],
     );
     return { row: toRow(existing.rows[0]), duplicate: true };
+  }
+
+  /**
+   * Records a signed delivery whose content is refused, already processed and without its data, so its token
+   * is used up: a later delivery with the same token is a duplicate. An earlier row of the token stays as it is.
+   */
+  async recordRefused(delivery: {
+    connectionId: string;
+    source: string;
+    token: string;
+    event: string;
+    triggeredAt: Date;
+    outcome: RefusedOutcome;
+    refusal: string;
+  }): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO webhook_inbox
+         (connection_id, source, token, event, triggered_at, data, outcome, refusal, processed_at)
+       VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, now())
+       ON CONFLICT (connection_id, source, token) DO NOTHING`,
+      [
+        delivery.connectionId,
+        delivery.source,
+        delivery.token,
+        delivery.event,
+        delivery.triggeredAt,
+        delivery.outcome,
+        delivery.refusal.slice(0, 2000),
+      ],
+    );
   }
 
   /** Marks a delivery done. The first to finish a row wins (the request and the relay may race on it). */

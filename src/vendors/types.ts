@@ -12,7 +12,12 @@ export type StatusReason =
   | 'integration-removed'
   | 'access-denied'
   | 'communication'
-  | 'failed';
+  | 'failed'
+  /**
+   * The ATS does not show the subject at the connection's trigger (Lever: the opportunity is not in the trigger
+   * stage), though a trigger named it: it left the stage at once, or the webhook's unsigned data was not Lever's.
+   */
+  | 'not-in-trigger-stage';
 
 /** Which ATS a connection is on. */
 export type AtsKind = 'lever' | 'ashby';

@@ -98,6 +98,16 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
 
   try {
     const plan = await acts.prepareCheck(ref);
+    if (plan.kind === 'not-at-trigger') {
+      // Nothing is written to the ATS (prepareCheck logged why): a forged trigger learns nothing, and the
+      // candidate's profile gets no noise.
+      await moveTo('Error', {
+        reason: 'not-in-trigger-stage',
+        detail: 'nothing ordered: the ATS does not show the candidate in the trigger stage',
+        publish: false,
+      });
+      return state;
+    }
     if (plan.kind === 'refuse') {
       await moveTo(plan.status, { reason: plan.reason, detail: plan.note ?? plan.reason });
       if (plan.note !== null) await acts.addCheckNote({ ...ref, kind: 'refused', detail: plan.note });

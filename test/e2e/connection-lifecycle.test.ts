@@ -515,10 +515,11 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 1, cancelledWorkflows: 0 });
       expect((deleted.body as View).secretsErasedAt).toBeUndefined();
 
+      // Its webhook URL answers like an unknown one (as a wrong signature): Lever's moves start nothing.
       const hook = await fetch(conn.webhookUrl, { method: 'POST', body: '{}' });
-      expect(hook.status).toBe(404);
+      expect(hook.status).toBe(401);
       expect(hook.headers.get('content-type')).toContain('application/problem+json');
-      expect((await moveTo(candidate().id, 'Background Check'))?.status).toBe(404);
+      expect((await moveTo(candidate().id, 'Background Check'))?.status).toBe(401);
       expect(await secretsState(conn.id)).toEqual({ sealed: true, erased: false });
 
       // The running check carries on to its end, callbacks and all.
@@ -538,7 +539,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const view = await viewOf(conn.id);
       expect(view).toMatchObject({ status: 'deleted', secretsErasedAt: expect.any(String) as unknown });
       // Its vendor callback URL is gone too now, and the status log stays for audit.
-      expect((await fetch(conn.vendorCallbackUrl, { method: 'POST', body: '{}' })).status).toBe(404);
+      expect((await fetch(conn.vendorCallbackUrl, { method: 'POST', body: '{}' })).status).toBe(401);
       const log = await stack.pool.query<{ status: string }>(
         'SELECT status FROM check_status_log WHERE connection_id = $1 ORDER BY id',
         [conn.id],

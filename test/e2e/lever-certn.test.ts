@@ -184,7 +184,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     expect(await inboxCount(conn.id)).toBe(before);
   });
 
-  it('rejects a malformed body with 400 problem+json, an oversized one with 413, and records nothing', async () => {
+  it('rejects a malformed body with 400 problem+json and an oversized one with 413, recording only the signed token', async () => {
     const before = await inboxCount(conn.id);
     const token = 'y'.repeat(48);
     const triggeredAt = Date.now();
@@ -199,28 +199,34 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
           triggeredAt,
           token,
           signature,
-          data: { toStageId: 's' },
+          pad: 'z'.repeat(200_000),
         }),
-        400,
+        413,
       ],
-      [JSON.stringify({ triggeredAt, token, signature, data: { opportunityId: 'o', toStageId: 's' } }), 400],
       [
         JSON.stringify({
           event: 'candidateStageChange',
           triggeredAt,
           token,
           signature,
-          pad: 'z'.repeat(200_000),
+          data: { toStageId: 's' },
         }),
-        413,
+        400,
       ],
+      [JSON.stringify({ triggeredAt, token, signature, data: { opportunityId: 'o', toStageId: 's' } }), 400],
     ];
     for (const [body, status] of cases) {
       const res = await post(body);
       expect(res.status).toBe(status);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
     }
-    expect(await inboxCount(conn.id)).toBe(before);
+    // Signed deliveries are recorded even when refused, once per token: the token is used up.
+    const rows = await stack.pool.query(
+      'SELECT outcome, data FROM webhook_inbox WHERE connection_id = $1 AND token = $2',
+      [conn.id, token],
+    );
+    expect(rows.rows).toEqual([{ outcome: 'refused-invalid', data: null }]);
+    expect(await inboxCount(conn.id)).toBe(before + 1);
   });
 
   it('answers Lever’s Verify Connection test event with 2xx and starts nothing', async () => {

@@ -6,7 +6,8 @@ import { fuzzProperties, setUpFuzz, type FuzzContext, type FuzzProperty } from '
 /**
  * Property-based fuzzing of every public endpoint over real HTTP (raw sockets, so any bytes go): random and
  * mutated bodies, headers, signatures and paths. Never a 5xx; every 4xx is problem+json; a rejected request
- * records nothing and starts no workflow; an accepted one behaves as the contract says. Fixed seed, bounded
+ * records nothing (a signed Lever delivery only its used-up token) and starts no workflow; an accepted one behaves
+ * as the contract says. Fixed seed, bounded
  * runs; `FUZZ_SEED` / `FUZZ_RUNS_FACTOR` change them, and `npx tsx scripts/fuzz.ts` is the long version.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20_241_123);

@@ -95,6 +95,8 @@ export interface FuzzContext {
   assessmentKeys: Set<string>;
   /** Lever tokens and vendor event ids recorded so far, per connection (a repeat is a duplicate). */
   seen: Set<string>;
+  /** The Lever tokens of `seen` recorded by a refused signed delivery: a repeat is refused too (409). */
+  refusedTokens: Set<string>;
   /** Ids unique to this run. */
   unique(prefix: string): string;
 }
@@ -175,6 +177,7 @@ export async function setUpFuzz(stack: Stack): Promise<FuzzContext> {
     assessments: new Set(),
     assessmentKeys: new Set(),
     seen: new Set(),
+    refusedTokens: new Set(),
     unique: (prefix) => {
       counter += 1;
       return `${prefix}-${counter}-${randomUUID().slice(0, 8)}`;
@@ -274,17 +277,21 @@ async function counts(ctx: FuzzContext): Promise<Counts> {
   };
 }
 
-/** Sends a request and checks the rows it added: none unless `added` says so. */
+/**
+ * Sends a request and checks the rows it added: none unless `added` says so (for a 2xx answer) or
+ * `addedWhenRejected` (for any other).
+ */
 async function sendCounted(
   ctx: FuzzContext,
   endpoint: string,
   req: RawRequest,
   added: (res: RawResponse) => Partial<Counts> = () => ({}),
+  addedWhenRejected: Partial<Counts> = {},
 ): Promise<RawResponse> {
   const before = await counts(ctx);
   const res = await send(ctx, endpoint, req);
   const after = await counts(ctx);
-  const expected = res.status < 300 ? added(res) : {};
+  const expected = res.status < 300 ? added(res) : addedWhenRejected;
   for (const table of Object.keys(before) as Table[]) {
     const delta = after[table] - before[table];
     check(
@@ -771,7 +778,7 @@ function leverProperties(ctx: FuzzContext): FuzzProperty[] {
     property(
       ctx,
       'POST /webhooks/lever/:connectionId',
-      'mutated signed deliveries: valid ones recorded once and answered as the contract says, the rest 4xx',
+      'mutated signed deliveries: valid ones recorded once and answered as the contract says, the rest 4xx (signed ones recorded as refused)',
       300,
       [
         fc.constantFrom(...targets),
@@ -799,12 +806,44 @@ function leverProperties(ctx: FuzzContext): FuzzProperty[] {
           body.length > WEBHOOK_BODY_LIMIT
             ? { accept: false, status: 413, why: 'body over the limit' }
             : expectLever(body, target);
-        const seenKey = verdict.accept ? `${target.id}/lever/${stored(verdict.value.token)}` : '';
-        const duplicate = verdict.accept && ctx.seen.has(seenKey);
-        const res = await sendCounted(ctx, 'POST /webhooks/lever/:connectionId', req, () =>
-          duplicate ? {} : { webhook_inbox: 1 },
+        const token = verdict.accept ? verdict.value.token : verdict.recordedToken;
+        const seenKey = token === undefined ? '' : `${target.id}/lever/${stored(token)}`;
+        const duplicate = token !== undefined && ctx.seen.has(seenKey);
+        // A signed delivery that is refused is recorded all the same (its token is used up), once.
+        const res = await sendCounted(
+          ctx,
+          'POST /webhooks/lever/:connectionId',
+          req,
+          () => (duplicate ? {} : { webhook_inbox: 1 }),
+          token === undefined || duplicate ? {} : { webhook_inbox: 1 },
         );
-        if (!verdict.accept) return expectRejected(req, res, verdict.status, verdict.why);
+        if (!verdict.accept) {
+          expectRejected(req, res, verdict.status, verdict.why);
+          if (token === undefined) return;
+          if (!duplicate) {
+            ctx.seen.add(seenKey);
+            ctx.refusedTokens.add(seenKey);
+            const row = await ctx.stack.pool.query<{ outcome: string; processed: boolean }>(
+              `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
+               WHERE connection_id = $1 AND source = 'lever' AND token = $2`,
+              [target.id, token],
+            );
+            check(
+              row.rows.length === 1 && row.rows[0]!.outcome.startsWith('refused-') && row.rows[0]!.processed,
+              `the inbox row must say refused-…: ${JSON.stringify(row.rows)}`,
+              req,
+              res,
+            );
+          }
+          if (redeliver) {
+            const again = await sendCounted(ctx, 'POST /webhooks/lever/:connectionId', req);
+            expectRejected(req, again, verdict.status, `${verdict.why}, delivered again`);
+          }
+          return;
+        }
+        if (duplicate && ctx.refusedTokens.has(seenKey)) {
+          return expectRejected(req, res, 409, 'the token was used up by a refused delivery');
+        }
         const answer = bodyJson(res);
         check(isObject(answer) && answer.accepted === true, 'a valid delivery must be accepted', req, res);
         ctx.seen.add(seenKey);

@@ -8,7 +8,10 @@ import type { RawHeader } from './raw-http';
  * What the service should answer, worked out independently of its code from the contracts (README, docs/):
  * the fuzz properties compare every answer with these. `accept` means a 2xx that records the request.
  */
-export type Verdict<A> = { accept: true; value: A } | { accept: false; status?: number; why: string };
+export type Verdict<A> =
+  | { accept: true; value: A }
+  /** `recordedToken`: refused, but its (signed) token is recorded, used up: a later delivery with it is a duplicate. */
+  | { accept: false; status?: number; why: string; recordedToken?: string };
 
 const reject = (why: string, status?: number): { accept: false; status?: number; why: string } => ({
   accept: false,
@@ -79,6 +82,8 @@ export function headerValue(headers: readonly RawHeader[], name: string): string
 export const LEVER_LIMITS = { token: 200, signature: 200, event: 100, opportunityId: 200, dataDepth: 32 };
 /** The largest time a JavaScript Date (and so a timestamptz) holds: 8.64e15 ms after the epoch. */
 export const MAX_TRIGGERED_AT = 8.64e15;
+/** README, Security: triggeredAt older than 24 h (the default) or more than 5 minutes ahead is refused. */
+export const LEVER_WINDOW = { maxAgeMs: 24 * 60 * 60 * 1000, aheadMs: 5 * 60 * 1000 };
 
 export interface LeverContext {
   signatureToken: string;
@@ -92,7 +97,7 @@ export interface LeverAccepted {
   opportunityId?: string;
 }
 
-export function expectLever(body: Buffer, ctx: LeverContext): Verdict<LeverAccepted> {
+export function expectLever(body: Buffer, ctx: LeverContext, now = Date.now()): Verdict<LeverAccepted> {
   const parsed = expressJson(body);
   if (!parsed.ok) return reject('not JSON', 400);
   const v = parsed.value;
@@ -115,15 +120,20 @@ export function expectLever(body: Buffer, ctx: LeverContext): Verdict<LeverAccep
   if (!/^[0-9a-fA-F]+$/.test(signature) || signature.toLowerCase() !== expected) {
     return reject('wrong signature', 401);
   }
-  if (!isText(v.event, 1, LEVER_LIMITS.event) || !isOptionalText(v.id)) return reject('bad envelope', 400);
-  if (v.data !== undefined && v.data !== null && !isObject(v.data))
-    return reject('data is not an object', 400);
+  // Signed from here on: a refusal still records the token (when PostgreSQL text can hold it).
+  const refuse = (why: string) => ({
+    ...reject(why, 400),
+    ...(textStorable(token) ? { recordedToken: token } : {}),
+  });
+  if (now - triggeredAt > LEVER_WINDOW.maxAgeMs || triggeredAt - now > LEVER_WINDOW.aheadMs)
+    return refuse('triggeredAt outside the window');
+  if (!isText(v.event, 1, LEVER_LIMITS.event) || !isOptionalText(v.id)) return refuse('bad envelope');
+  if (v.data !== undefined && v.data !== null && !isObject(v.data)) return refuse('data is not an object');
   // zod's record drops a top-level "__proto__" key of data.
   const data = isObject(v.data)
     ? Object.fromEntries(Object.entries(v.data).filter(([k]) => k !== '__proto__'))
     : undefined;
-  if (data !== undefined && depth(data) > LEVER_LIMITS.dataDepth)
-    return reject('data nested too deeply', 400);
+  if (data !== undefined && depth(data) > LEVER_LIMITS.dataDepth) return refuse('data nested too deeply');
 
   const event = v.event;
   let accepted: Omit<LeverAccepted, 'token'>;
@@ -137,12 +147,12 @@ export function expectLever(body: Buffer, ctx: LeverContext): Verdict<LeverAccep
       !isOptionalText(data.contactId) ||
       !isNullishText(data.fromStageId)
     ) {
-      return reject('stage change data incomplete', 400);
+      return refuse('stage change data incomplete');
     }
     if (data.toStageId !== ctx.triggerStageId) {
       accepted = { status: 200, outcomes: ['ignored-stage'] };
     } else if (data.opportunityId.length > LEVER_LIMITS.opportunityId) {
-      return reject('opportunityId too long', 400);
+      return refuse('opportunityId too long');
     } else {
       accepted = { status: 202, outcomes: ['started', 'already-running'], opportunityId: data.opportunityId };
     }
@@ -152,16 +162,16 @@ export function expectLever(body: Buffer, ctx: LeverContext): Verdict<LeverAccep
       !isOptionalText(data.candidateId) ||
       !isOptionalText(data.contactId)
     ) {
-      return reject('hired data incomplete', 400);
+      return refuse('hired data incomplete');
     }
-    if (data.opportunityId.length > LEVER_LIMITS.opportunityId) return reject('opportunityId too long', 400);
+    if (data.opportunityId.length > LEVER_LIMITS.opportunityId) return refuse('opportunityId too long');
     accepted = { status: 202, outcomes: ['started', 'already-running'], opportunityId: data.opportunityId };
   } else {
     accepted = { status: 200, outcomes: ['ignored-event'] };
   }
   // Recorded in webhook_inbox: token and event as text, data as jsonb.
   if (!textStorable(token) || !textStorable(event) || !jsonStorable(data ?? null)) {
-    return reject('not storable', 400);
+    return refuse('not storable');
   }
   return { accept: true, value: { ...accepted, token } };
 }

@@ -6,6 +6,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import type { Pool } from 'pg';
 import { createApp } from '../../src/api/app';
 import { ConnectionRetirement } from '../../src/api/connection-retirement';
+import { DedupeRetention } from '../../src/api/dedupe-retention';
 import { createInboxRelay } from '../../src/api/inbox-relay';
 import { ConnectionRepository } from '../../src/db/connections';
 import { baseConfigSchema, loadConfig } from '../../src/config';
@@ -115,6 +116,7 @@ export async function startStack(options: StackOptions = {}) {
         ADMIN_TOKEN,
         PUBLIC_BASE_URL: undefined,
         WEBHOOK_BODY_LIMIT: 100 * 1024,
+        LEVER_WEBHOOK_MAX_AGE_MS: 24 * 60 * 60 * 1000,
         TEMPORAL_TASK_QUEUE: taskQueue,
         VENDOR_POLL_INTERVAL_MS: options.pollIntervalMs ?? 60 * 60 * 1000,
         ACTIVITY_MAX_ATTEMPTS: options.maxAttempts ?? 5,
@@ -149,6 +151,14 @@ export async function startStack(options: StackOptions = {}) {
     connectionIds: ownConnections,
   });
   retirement.start();
+  // The service's retention (7 days), on this stack's connections; tests run a pass with `retention.runOnce()`.
+  const retention = new DedupeRetention({
+    pool,
+    logger,
+    retentionMs: 7 * 24 * 60 * 60 * 1000,
+    connectionIds: ownConnections,
+  });
+  retention.start();
 
   const workerConnection = await NativeConnection.connect({ address: temporalAddress });
   const leverRateLimiter = new LeverRateLimiter(options.leverLimiter);
@@ -268,7 +278,7 @@ export async function startStack(options: StackOptions = {}) {
     worker.shutdown();
     await running;
     await workerConnection.close();
-    await Promise.all([relay.stop(), retirement.stop()]);
+    await Promise.all([relay.stop(), retirement.stop(), retention.stop()]);
     await api.close();
     await clientConnection.close();
     await Promise.all([
@@ -295,6 +305,7 @@ export async function startStack(options: StackOptions = {}) {
     api,
     relay,
     retirement,
+    retention,
     reportLinks,
     temporal,
     pool,

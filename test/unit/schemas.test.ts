@@ -60,6 +60,27 @@ describe('configuration', () => {
       9000,
     );
   });
+  it('keeps dedupe rows at least as long as the Lever webhook window (24 h and 7 days by default)', () => {
+    const env = { ADMIN_TOKEN: 'x'.repeat(16) };
+    expect(loadConfig(apiConfigSchema, env)).toMatchObject({
+      LEVER_WEBHOOK_MAX_AGE_MS: 24 * 60 * 60 * 1000,
+      WEBHOOK_RETENTION_MS: 7 * 24 * 60 * 60 * 1000,
+    });
+    expect(() =>
+      loadConfig(apiConfigSchema, {
+        ...env,
+        LEVER_WEBHOOK_MAX_AGE_MS: '7200000',
+        WEBHOOK_RETENTION_MS: '3600000',
+      }),
+    ).toThrow(/WEBHOOK_RETENTION_MS: must be at least LEVER_WEBHOOK_MAX_AGE_MS/);
+    expect(
+      loadConfig(apiConfigSchema, {
+        ...env,
+        LEVER_WEBHOOK_MAX_AGE_MS: '3600000',
+        WEBHOOK_RETENTION_MS: '3600000',
+      }).WEBHOOK_RETENTION_MS,
+    ).toBe(3_600_000);
+  });
   it('gives the worker working defaults once its SMTP server is named', () => {
     expect(() => loadConfig(workerConfigSchema, {})).toThrow(/SMTP_URL/);
     expect(loadConfig(workerConfigSchema, { SMTP_URL: 'smtp://127.0.0.1:2525' })).toMatchObject({

@@ -360,7 +360,7 @@ describe('background check workflow (real Temporal dev server, emulators over HT
       expect(await count()).toBe(before);
     });
 
-    it('answers an unknown connection id or vendor in the URL with 404 problem+json', async () => {
+    it('answers an unknown connection id or vendor in the URL like a wrong signature: 401 problem+json', async () => {
       const before = await count();
       const body = certnEvent(randomUUID());
       const signature = certnSignature(conn.webhookSecret, body);
@@ -368,7 +368,7 @@ describe('background check workflow (real Temporal dev server, emulators over HT
       expect(url.pathname).toBe(`/callbacks/certn/${conn.id}`);
       for (const path of [`/callbacks/certn/conn_doesnotexist`, `/callbacks/acme/${conn.id}`]) {
         const res = await postCallback(new URL(path, url).toString(), body, signature);
-        expect(res.status).toBe(404);
+        expect(res.status).toBe(401);
         expect(res.contentType).toContain('application/problem+json');
       }
       expect(await count()).toBe(before);
