@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { migrate } from '../../src/db/migrate';
 
 describe('migrations', () => {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test');
+  const url = new URL(process.env.MIGRATION_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test');
   url.pathname = `/bgc_migrate_${process.pid}`;
   const databaseUrl = url.toString();
 
