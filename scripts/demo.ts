@@ -10,6 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync }
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { localRuntimeDatabaseUrl } from '../src/db/local-runtime-role';
 import { migrate } from '../src/db/migrate';
 import { startAshbyEmulator } from '../src/sandbox/ashby-emulator';
 import { startCertnEmulator } from '../src/sandbox/certn-emulator';
@@ -39,7 +40,14 @@ const { values: args } = parseArgs({
 
 const root = path.resolve(__dirname, '..');
 const logDir = path.join(root, '.data', 'logs');
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc';
+/**
+ * The demo migrates as the owner (MIGRATION_DATABASE_URL, else DATABASE_URL, else the local superuser) and runs the
+ * API and the worker as the runtime role, as in production: DATABASE_URL when both are given, else a login role
+ * it creates on the local server (src/db/local-runtime-role.ts).
+ */
+const migrationUrl =
+  process.env.MIGRATION_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc';
+const givenRuntimeUrl = process.env.MIGRATION_DATABASE_URL ? process.env.DATABASE_URL : undefined;
 const temporalAddress = `127.0.0.1:${args['temporal-port']}`;
 const apiUrl = `http://127.0.0.1:${args['api-port']}`;
 const adminToken = process.env.ADMIN_TOKEN ?? `demo-${randomBytes(16).toString('hex')}`;
@@ -137,8 +145,13 @@ async function main(): Promise<void> {
     await waitFor('Temporal dev server', temporalReachable);
     say(`- Temporal dev server on ${temporalAddress}, Web UI http://127.0.0.1:${args['ui-port']}`);
   }
-  await migrate(databaseUrl);
-  say(`- PostgreSQL migrated: ${databaseUrl.replace(/\/\/[^@]*@/, '//')}`);
+  await migrate(migrationUrl);
+  const databaseUrl = givenRuntimeUrl ?? (await localRuntimeDatabaseUrl(migrationUrl));
+  const withoutCredentials = (url: string) => url.replace(/\/\/[^@]*@/, '//');
+  say(
+    `- PostgreSQL migrated: ${withoutCredentials(migrationUrl)}; the API and the worker connect as ` +
+      `${decodeURIComponent(new URL(databaseUrl).username) || 'the default user'}`,
+  );
 
   const step = Number(args['vendor-step-ms']);
   const lever = await startLeverEmulator({ port: Number(args['lever-port']) });

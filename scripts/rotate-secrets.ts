@@ -8,17 +8,21 @@
  */
 import { baseConfigSchema, loadConfig } from '../src/config';
 import { ConnectionRepository } from '../src/db/connections';
-import { migrate } from '../src/db/migrate';
 import { createPool } from '../src/db/pool';
+import { checkRuntimeDatabase } from '../src/db/runtime-database';
 import { secretBoxFromConfig } from '../src/db/secret-box';
 
 async function main(): Promise<void> {
   const config = loadConfig(baseConfigSchema);
   const box = secretBoxFromConfig(config);
   if (box.development) console.warn('SECRETS_KEYS is not set: sealing with the development key');
-  await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
   try {
+    // It runs as the service's role (DATABASE_URL), like the API: the schema must be migrated already.
+    await checkRuntimeDatabase(pool, {
+      production: config.NODE_ENV === 'production',
+      warn: (message) => console.warn(message),
+    });
     const { resealed, total } = await new ConnectionRepository(pool, box).resealAll();
     console.log(`re-encrypted ${resealed} of ${total} connections with key "${box.currentKeyId}"`);
   } finally {

@@ -291,6 +291,17 @@ export const workerConfigSchema = baseConfigSchema.extend({
   LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
 });
 
+/**
+ * `npm run migrate` (src/db/migrate-cli.ts): the only process that changes the schema. It connects as the
+ * migration role, which owns the schema, so the API and the worker can run as a role that cannot (README, Security).
+ */
+export const migrationConfigSchema = z.object({
+  NODE_ENV: baseConfigSchema.shape.NODE_ENV,
+  /** The migration role; without it DATABASE_URL (a setup with one role for everything, e.g. development). */
+  MIGRATION_DATABASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+  DATABASE_URL: z.preprocess(unsetIfEmpty, z.url().optional()),
+});
+
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;

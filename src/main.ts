@@ -4,8 +4,8 @@ import { ConnectionRetirement } from './api/connection-retirement';
 import { DedupeRetention } from './api/dedupe-retention';
 import { createInboxRelay } from './api/inbox-relay';
 import { ConnectionRepository } from './db/connections';
-import { migrate } from './db/migrate';
 import { createPool } from './db/pool';
+import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { createLogger } from './logger';
 import { reportLinkKeyFromConfig } from './report-links';
@@ -24,8 +24,12 @@ async function run(): Promise<void> {
   const reportLinkKey = reportLinkKeyFromConfig(config); // refuses production without REPORT_LINK_KEY
   if (reportLinkKey.development)
     logger.warn('REPORT_LINK_KEY is not set: report links are checked with the development key');
-  await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
+  // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
+  await checkRuntimeDatabase(pool, {
+    production: config.NODE_ENV === 'production',
+    warn: (message) => logger.warn(message),
+  });
   const temporal = await connectClient(config, dataConverter);
   const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {

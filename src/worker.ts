@@ -1,7 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, workerConfigSchema } from './config';
 import { createPool } from './db/pool';
-import { migrate } from './db/migrate';
+import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import { createLogger } from './logger';
@@ -25,8 +25,12 @@ async function run(): Promise<void> {
     logger.warn("PUBLIC_BASE_URL is not set: profiles get the vendors' own report URLs, which may expire");
   else if (reportLinks.key.development)
     logger.warn('REPORT_LINK_KEY is not set: report links are signed with the development key');
-  await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
+  // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
+  await checkRuntimeDatabase(pool, {
+    production: config.NODE_ENV === 'production',
+    warn: (message) => logger.warn(message),
+  });
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await createCheckWorker({

@@ -1,7 +1,17 @@
+import { baseConfigSchema, loadConfig, migrationConfigSchema } from '../config';
 import { migrate } from './migrate';
 
-const databaseUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc';
-migrate(databaseUrl, (msg) => console.log(msg)).catch((err) => {
+/** `npm run migrate`: brings the schema up to date as the migration role (the API and the worker never do). */
+async function main(): Promise<void> {
+  const config = loadConfig(migrationConfigSchema);
+  const databaseUrl =
+    config.MIGRATION_DATABASE_URL ??
+    config.DATABASE_URL ??
+    baseConfigSchema.shape.DATABASE_URL.parse(undefined);
+  await migrate(databaseUrl, (msg) => console.log(msg));
+}
+
+main().catch((err) => {
   console.error(err);
   process.exit(1);
 });

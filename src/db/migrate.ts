@@ -1,8 +1,17 @@
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { runner } from 'node-pg-migrate';
 
 const MIGRATIONS_DIR = path.join(__dirname, 'migrations');
+
+/** The migrations of this code, by the name node-pg-migrate records in `pgmigrations` (the file without `.sql`). */
+export function migrationNames(): string[] {
+  return readdirSync(MIGRATIONS_DIR)
+    .filter((file) => file.endsWith('.sql'))
+    .map((file) => file.slice(0, -'.sql'.length))
+    .sort();
+}
 
 /** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do so). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {

@@ -3,6 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { WebhookInbox } from '../../src/db/inbox';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { hireWorkflowId, onboardingStateQuery } from '../../src/workflows/onboarding-definitions';
+import { asOwner } from '../support/database';
 import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
 
 const PACKAGE_TAG = 'JUSTIFACTS BGC PKG: EmpCod[ID : 13558]';
@@ -234,15 +235,16 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
         expect(eventsText).not.toContain(secret);
       }
       expect(updated[0]!.actor).toMatch(/^admin:[0-9a-f]{12}$/);
-      // The log is append-only: PostgreSQL itself refuses to change or remove an event.
-      await expect(
-        stack.pool.query(`UPDATE connection_events SET actor = 'someone' WHERE connection_id = $1`, [
-          conn.id,
-        ]),
-      ).rejects.toThrow('append-only');
-      await expect(
-        stack.pool.query(`DELETE FROM connection_events WHERE connection_id = $1`, [conn.id]),
-      ).rejects.toThrow('append-only');
+      // The log is append-only: PostgreSQL itself refuses to change or remove an event, even to the tables' owner
+      // (the service's own role may not even try: test/e2e/database-roles.test.ts).
+      await asOwner(async (owner) => {
+        await expect(
+          owner.query(`UPDATE connection_events SET actor = 'someone' WHERE connection_id = $1`, [conn.id]),
+        ).rejects.toThrow('append-only');
+        await expect(
+          owner.query(`DELETE FROM connection_events WHERE connection_id = $1`, [conn.id]),
+        ).rejects.toThrow('append-only');
+      });
     });
 
     type Case = [string, (conn: { id: string }) => unknown, number, string];

@@ -17,3 +17,19 @@ export async function recreateDatabase(databaseUrl: string): Promise<string> {
   await migrate(databaseUrl);
   return databaseUrl;
 }
+
+/**
+ * Runs `fn` connected to the run's database as its owner, the role that migrated it (MIGRATION_DATABASE_URL, set
+ * by global-setup; the service and `stack.pool` use the runtime role of DATABASE_URL), then disconnects.
+ */
+export async function asOwner<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+  const connectionString = process.env.MIGRATION_DATABASE_URL;
+  if (!connectionString) throw new Error('global setup did not provide MIGRATION_DATABASE_URL');
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}

@@ -7,6 +7,7 @@ import { WORKFLOWS_PATH } from '../../src/worker-factory';
 import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
+import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { recreateDatabase } from './database';
 
 const noop = () => undefined;
@@ -21,9 +22,12 @@ declare global {
  * for the whole run; test files connect to both through the environment variables set here.
  */
 export default async function globalSetup(): Promise<void> {
-  process.env.DATABASE_URL = await recreateDatabase(
+  // Migrated by its owner (the migration role); the service and the tests' stacks connect as the runtime role, as
+  // in production, so everything they do is done with only its rights. Tests that need the owner use asOwner.
+  process.env.MIGRATION_DATABASE_URL = await recreateDatabase(
     process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test',
   );
+  process.env.DATABASE_URL = await localRuntimeDatabaseUrl(process.env.MIGRATION_DATABASE_URL);
   // Connection secrets are encrypted at rest: fresh keys each run, an older one that only decrypts and the current.
   const secretKey = () => randomBytes(32).toString('base64');
   process.env.SECRETS_KEYS = `previous:${secretKey()},current:${secretKey()}`;

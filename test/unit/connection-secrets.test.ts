@@ -4,6 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, type Pool } from 'pg';
 import { ConnectionRepository, type NewConnection } from '../../src/db/connections';
+import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { SecretBox } from '../../src/db/secret-box';
@@ -16,7 +17,8 @@ const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
  * files (sharing the run's database and keys) must not see.
  */
 describe('connection secrets encrypted at rest', () => {
-  const url = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test');
+  // Owned by the run's migration role, which this test also uses for rows the service's role may not write.
+  const url = new URL(process.env.MIGRATION_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test');
   const dbName = `bgc_secrets_${process.pid}`;
   url.pathname = `/${dbName}`;
   const databaseUrl = url.toString();
@@ -140,12 +142,14 @@ describe('connection secrets encrypted at rest', () => {
   });
 
   it('npm run rotate-secrets re-encrypts with SECRETS_KEY_ID, then has nothing left to do', async () => {
+    // As the service's role, like the API and the worker.
+    const runtimeUrl = await localRuntimeDatabaseUrl(databaseUrl);
     const rotate = (secretsKeys: string, currentKeyId: string) =>
       promisify(execFile)(process.execPath, [TSX, 'scripts/rotate-secrets.ts'], {
         cwd: ROOT,
         env: {
           ...process.env,
-          DATABASE_URL: databaseUrl,
+          DATABASE_URL: runtimeUrl,
           SECRETS_KEYS: secretsKeys,
           SECRETS_KEY_ID: currentKeyId,
         },

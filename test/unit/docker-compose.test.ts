@@ -3,7 +3,14 @@ import path from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { apiConfigSchema, baseConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
+import {
+  apiConfigSchema,
+  baseConfigSchema,
+  loadConfig,
+  migrationConfigSchema,
+  workerConfigSchema,
+} from '../../src/config';
+import { RUNTIME_ROLE } from '../../src/db/runtime-database';
 import { reportLinkKeyFromConfig, reportLinksFromConfig } from '../../src/report-links';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 
@@ -169,6 +176,7 @@ function hostPort(address: string): { host: string; port: number } {
 function configSchemaOf(name: string): z.ZodObject {
   if (name === 'api') return apiConfigSchema;
   if (name === 'worker') return workerConfigSchema;
+  if (name === 'migrate') return migrationConfigSchema;
   return baseConfigSchema;
 }
 
@@ -254,6 +262,19 @@ const api = service('api');
 const worker = service('worker');
 const apiEnv = environment(api);
 const workerEnv = environment(worker);
+const migrateEnv = environment(service('migrate'));
+
+// --- deploy/postgres-roles.sql: each role's password comes from the postgresql container's environment -----
+
+const rolesScript = read('deploy/postgres-roles.sql');
+
+/** The password deploy/postgres-roles.sql gives `role`, as the postgresql service's environment sets it. */
+function passwordOf(role: string): string | undefined {
+  const variable = new RegExp(`^ALTER ROLE ${role} .*PASSWORD :'(\\w+)';$`, 'm').exec(rolesScript)?.[1];
+  const envName = new RegExp(`^\\\\getenv ${variable} (\\w+)$`, 'm').exec(rolesScript)?.[1];
+  expect([role, envName]).toEqual([role, expect.any(String)]);
+  return environment(service('postgresql'))[envName ?? ''];
+}
 const registrations = Object.entries(compose.services).filter(([, svc]) =>
   [...words(svc.entrypoint), ...words(svc.command)].join(' ').includes('search-attribute create'),
 );
@@ -328,30 +349,71 @@ describe('docker-compose.yml', () => {
     expect([probeUrl.hostname, Number(probeUrl.port || 80)]).toEqual(['127.0.0.1', config.API_PORT]);
   });
 
-  it('connects the API and the worker to the postgresql service with its credentials', () => {
+  it('connects the migrator, the API and the worker to the postgresql service, each as its own role', () => {
     const postgres = environment(service('postgresql'));
-    for (const [name, svc] of builtFromDockerfile) {
-      const env = environment(svc);
-      // Every process sets it: the schema's default (127.0.0.1) is the container itself.
-      expect([name, 'DATABASE_URL' in env]).toEqual([name, true]);
-      const databaseUrl = loadConfig(baseConfigSchema, env).DATABASE_URL;
-      const url = new URL(databaseUrl);
-      expect([name, url.hostname, url.port || '5432']).toEqual([name, 'postgresql', '5432']);
-      expect([name, decodeURIComponent(url.username)]).toEqual([name, postgres.POSTGRES_USER ?? 'postgres']);
-      expect([name, decodeURIComponent(url.password)]).toEqual([name, postgres.POSTGRES_PASSWORD]);
-      expect([name, databaseUrl]).toEqual([name, apiEnv.DATABASE_URL]);
+    const connections: [string, string | undefined, string][] = [
+      ['migrate', migrateEnv.MIGRATION_DATABASE_URL, 'bgc_migrator'],
+      ['api', apiEnv.DATABASE_URL, 'bgc_app'],
+      ['worker', workerEnv.DATABASE_URL, 'bgc_app'],
+    ];
+    for (const [name, databaseUrl, role] of connections) {
+      const url = new URL(databaseUrl ?? '');
+      expect([name, url.hostname, url.port || '5432', url.pathname]).toEqual([
+        name,
+        'postgresql',
+        '5432',
+        '/bgc',
+      ]);
+      expect([name, decodeURIComponent(url.username)]).toEqual([name, role]);
+      expect([name, decodeURIComponent(url.password)]).toEqual([name, passwordOf(role)]);
     }
+    // Every process built from the Dockerfile is one of them: none reaches the database as another.
+    expect(builtFromDockerfile.map(([name]) => name).sort()).toEqual(['api', 'migrate', 'worker']);
+    // The superuser only sets the volume up, and each role has a password of its own.
+    const superuser = postgres.POSTGRES_USER ?? 'postgres';
+    expect(['bgc_migrator', 'bgc_app', 'temporal']).not.toContain(superuser);
+    const passwords = ['bgc_migrator', 'bgc_app', 'temporal'].map(passwordOf);
+    expect(new Set([...passwords, postgres.POSTGRES_PASSWORD]).size).toBe(4);
     expect(words(service('postgresql').healthcheck?.test).join(' ')).toContain('pg_isready');
   });
 
-  it('runs Temporal on that PostgreSQL with the mounted dynamic config', () => {
+  it('creates those roles on the first start of the volume: owner, runtime (a member of the granted role), Temporal', () => {
+    const init = (service('postgresql').volumes ?? [])
+      .map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target]))
+      .find(([, target]) => target?.startsWith('/docker-entrypoint-initdb.d/'));
+    expect(init?.[1]).toMatch(/\.sql$/);
+    expect(path.relative(ROOT, path.resolve(ROOT, init?.[0] ?? ''))).toBe(
+      path.join('deploy', 'postgres-roles.sql'),
+    );
+    for (const role of ['bgc_migrator', 'bgc_app', 'temporal']) {
+      expect(rolesScript).toMatch(
+        new RegExp(`ALTER ROLE ${role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`),
+      );
+    }
+    expect(rolesScript).toMatch(new RegExp(`ALTER ROLE ${RUNTIME_ROLE} NOLOGIN`));
+    expect(
+      [...rolesScript.matchAll(/^GRANT (\w+) TO (\w+);$/gm)].map(([, group, member]) => [group, member]),
+    ).toEqual([[RUNTIME_ROLE, 'bgc_app']]);
+    expect(rolesScript).toContain('ALTER DATABASE bgc OWNER TO bgc_migrator;');
+    expect(rolesScript).toContain('ALTER DATABASE temporal OWNER TO temporal;');
+    expect(rolesScript).toContain('ALTER DATABASE temporal_visibility OWNER TO temporal;');
+    expect(rolesScript).toContain('REVOKE ALL ON DATABASE bgc, temporal, temporal_visibility FROM PUBLIC;');
+    expect(rolesScript).toContain(`GRANT CONNECT ON DATABASE bgc TO ${RUNTIME_ROLE};`);
+  });
+
+  it('runs Temporal on that PostgreSQL as its own role, in the databases made for it, with the mounted dynamic config', () => {
     const temporal = service('temporal');
     const env = environment(temporal);
-    const postgres = environment(service('postgresql'));
     expect(env.DB).toBe('postgres12');
     expect(env.POSTGRES_SEEDS).toBe('postgresql');
-    expect(env.POSTGRES_USER).toBe(postgres.POSTGRES_USER ?? 'postgres');
-    expect(env.POSTGRES_PWD).toBe(postgres.POSTGRES_PASSWORD);
+    expect(env.POSTGRES_USER).toBe('temporal');
+    expect(env.POSTGRES_PWD).toBe(passwordOf('temporal'));
+    // The role may not create databases: deploy/postgres-roles.sql made them.
+    expect(env.SKIP_DB_CREATE).toBe('true');
+    expect([env.DBNAME ?? 'temporal', env.VISIBILITY_DBNAME ?? 'temporal_visibility']).toEqual([
+      'temporal',
+      'temporal_visibility',
+    ]);
     expect(dependencies(temporal)).toMatchObject({ postgresql: 'service_healthy' });
     expect(ports(temporal)).toContainEqual({ published: 7233, target: 7233 });
 
@@ -387,11 +449,15 @@ describe('docker-compose.yml', () => {
     expect(dependencies(ui)).toHaveProperty(['temporal']);
   });
 
-  it('starts the API and the worker after PostgreSQL, Temporal and the search attribute registration', () => {
+  it('starts the API and the worker after PostgreSQL, the migrations, Temporal and the search attribute registration', () => {
     const [registration] = registrations;
+    expect(dependencies(service('migrate'))).toMatchObject({ postgresql: 'service_healthy' });
     for (const svc of [api, worker]) {
       const deps = dependencies(svc);
-      expect(deps).toMatchObject({ postgresql: 'service_healthy' });
+      expect(deps).toMatchObject({
+        postgresql: 'service_healthy',
+        migrate: 'service_completed_successfully',
+      });
       expect(deps).toHaveProperty(['temporal']);
       expect(deps).toMatchObject({ [registration?.[0] ?? '']: 'service_completed_successfully' });
     }
@@ -415,6 +481,7 @@ describe('docker-compose.yml', () => {
   it('runs compiled entry points that the build produces from existing sources', () => {
     expect(sourceOf(nodeScript(words(api.command)))).toBe('src/main.ts');
     expect(sourceOf(nodeScript(words(worker.command)))).toBe('src/worker.ts');
+    expect(sourceOf(nodeScript(words(service('migrate').command)))).toBe('src/db/migrate-cli.ts');
     for (const [name, svc] of builtFromDockerfile) {
       const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build;
       expect([name, path.resolve(ROOT, build?.context ?? '.'), build?.dockerfile ?? 'Dockerfile']).toEqual([

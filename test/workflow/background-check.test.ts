@@ -4,6 +4,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { certnSignature } from '../../src/api/signature';
 import type { VendorProgress } from '../../src/vendors/types';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { asOwner } from '../support/database';
 import { decodeHistory, eventually, startStack, type Stack } from '../support/stack';
 
 type Conn = Awaited<ReturnType<Stack['createConnection']>>;
@@ -398,16 +399,19 @@ describe('background check workflow (real Temporal dev server, emulators over HT
     },
   );
 
-  it('keeps check_status_log append-only: UPDATE and DELETE raise', async () => {
+  // The service's own role may not even try (test/e2e/database-roles.test.ts); the trigger stops the owner too.
+  it('keeps check_status_log append-only: UPDATE and DELETE raise, even for the owner', async () => {
     const { opp } = await h.startCheck(conn);
     await eventually(async () => ((await h.statusLog(conn, opp.id)).length > 0 ? true : undefined));
     const rows = await h.statusLog(conn, opp.id);
-    await expect(
-      stack.pool.query(`UPDATE check_status_log SET status = 'Complete' WHERE subject_id = $1`, [opp.id]),
-    ).rejects.toThrow(/append-only/);
-    await expect(
-      stack.pool.query('DELETE FROM check_status_log WHERE subject_id = $1', [opp.id]),
-    ).rejects.toThrow(/append-only/);
+    await asOwner(async (owner) => {
+      await expect(
+        owner.query(`UPDATE check_status_log SET status = 'Complete' WHERE subject_id = $1`, [opp.id]),
+      ).rejects.toThrow(/append-only/);
+      await expect(
+        owner.query('DELETE FROM check_status_log WHERE subject_id = $1', [opp.id]),
+      ).rejects.toThrow(/append-only/);
+    });
     expect(await h.statusLog(conn, opp.id)).toEqual(rows);
   });
 });
