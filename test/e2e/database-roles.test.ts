@@ -167,9 +167,10 @@ describe('database roles: the service runs as a role that cannot alter the schem
       connection_events: ['SELECT', 'INSERT'],
       connections: ['SELECT', 'INSERT', 'UPDATE'],
       pgmigrations: ['SELECT'],
-      vendor_callbacks: ['SELECT', 'INSERT', 'UPDATE'],
+      // DELETE for the retention job (processed dedupe rows past WEBHOOK_RETENTION_MS).
+      vendor_callbacks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
       vendor_orders: ['SELECT', 'INSERT'],
-      webhook_inbox: ['SELECT', 'INSERT', 'UPDATE'],
+      webhook_inbox: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],
     });
     const role = await stack.pool.query(
       `SELECT rolsuper, rolcreaterole, rolcreatedb, rolbypassrls FROM pg_roles WHERE rolname = current_user`,
