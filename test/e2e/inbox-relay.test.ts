@@ -155,7 +155,15 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
     } finally {
       await server.start();
     }
-    const deleted = await stack.adminFetch(`/admin/connections/${other.id}`, { method: 'DELETE' });
+    // Once the API's client has reconnected (it backs off while the server was down), the same DELETE goes through.
+    const deleted = await eventually(
+      async () => {
+        const res = await stack.adminFetch(`/admin/connections/${other.id}`, { method: 'DELETE' });
+        return res.status === 503 ? undefined : res;
+      },
+      30_000,
+      'the DELETE to go through once Temporal is back',
+    );
     expect(deleted.body).toMatchObject({ status: 'deleted', runningWorkflows: 0 });
   });
 
