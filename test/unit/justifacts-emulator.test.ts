@@ -326,7 +326,7 @@ describe('Justifacts emulator and client', () => {
       const current = await client.getOrder(order.orderId);
       seen.push({
         status: current.status,
-        resultUrl: current.resultUrl,
+        resultUrl: current.resultUrl?.url ?? null,
         callbacks: hooks.received.slice(before).map((h) => {
           const verdict = verifyJustifactsCallback(h.raw, h.signature, SECRET);
           if (!verdict.ok) throw new Error(verdict.detail);
@@ -393,7 +393,7 @@ describe('Justifacts emulator and client', () => {
     const order = await client.createOrder(orderBody(), 'k1');
     await jf.advance(order.orderId);
     await jf.advance(order.orderId);
-    const { resultUrl } = await client.getOrder(order.orderId);
+    const resultUrl = (await client.getOrder(order.orderId)).resultUrl?.url;
     if (!resultUrl) throw new Error('no resultUrl');
     expect(new URL(resultUrl).origin).toBe(jf.url);
 

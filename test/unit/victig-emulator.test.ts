@@ -520,7 +520,7 @@ describe('VICTIG emulator and client', () => {
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
     await victig.advance(orderId);
     await victig.advance(orderId, { decision: 'Not Eligible', flagged: true, summary: 'Felony <2019>' });
-    const reportUrl = (await client.getOrder(orderId)).results?.reportUrl ?? '';
+    const reportUrl = (await client.getOrder(orderId)).results?.reportUrl.url ?? '';
 
     const page = await fetch(reportUrl); // no credentials needed
     expect(page.status).toBe(200);
