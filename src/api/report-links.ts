@@ -64,7 +64,7 @@ export function reportLinkRouter(deps: ReportLinkDeps): Router {
         return sendProblem(
           res,
           502,
-          `${adapter.displayName} refused to give the report; the connection may need new ${adapter.displayName} settings.`,
+          `${adapter.displayName} refused to give the report (HTTP ${err.status}); the connection may need new ${adapter.displayName} settings.`,
         );
       }
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));
