@@ -270,6 +270,36 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     );
   });
 
+  it('Certn: the profile gets the service’s report link, which answers 502 instead of redirecting to a javascript: pdf_url', async () => {
+    const conn = await stack.createConnection();
+    const email = `ada-${stack.taskQueue}-certn@example.com`;
+    const opp = stack.lever.createOpportunity({
+      name: 'Ada Lovelace',
+      emails: [email],
+      stageId: stack.lever.stageIdByName('Phone screen'),
+    });
+    await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
+    const certnCase = await eventually(
+      () => stack.certn.cases().find((c) => c.email_address === email),
+      30_000,
+      'the Certn case',
+    );
+    await stack.certn.setStatus(certnCase.id, 'COMPLETE');
+    await stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id)).result();
+    const [link] = stack.lever.opportunity(opp.id).links;
+    expect(new URL(link!).origin).toBe(stack.api.url);
+
+    await handOutLinksUnder(stack.certn.url, SCRIPT_LINK);
+    const res = await fetch(link!, { redirect: 'manual' });
+    expect(res.status).toBe(502);
+    expect(res.headers.get('location')).toBeNull();
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(await res.json()).toMatchObject({
+      detail: 'Certn gave no usable link to the report; the connection may need new Certn settings.',
+    });
+    expect(writtenToLever(opp.id)).not.toMatch(FORBIDDEN);
+  });
+
   it('the admin API refuses a base URL that is not https://, naming the field, and creates nothing', async () => {
     const before = await stack.adminFetch('/admin/connections');
     const account = stack.leverAccount();
