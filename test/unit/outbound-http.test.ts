@@ -231,6 +231,18 @@ describe('http:// base URLs are called only with ALLOW_HTTP_URLS=true', () => {
     },
   );
 
+  it('a check meeting one stops at once (not retried) and its note says to fix the connection', async () => {
+    delete process.env.ALLOW_HTTP_URLS;
+    const call = everyClient(server.url).find(([n]) => n === 'Certn')![1];
+    const failure = toActivityFailure(await rejection(call()));
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect((failure as ApplicationFailure).nonRetryable).toBe(true);
+    expect((failure as ApplicationFailure).message).toContain(
+      "update the connection's Certn settings: every Certn URL must be https://",
+    );
+    expect(server.hits).toEqual([]);
+  });
+
   it('with it (the sandbox emulators), they are called', async () => {
     process.env.ALLOW_HTTP_URLS = 'true';
     expect(await requestJson('Vendor', `${server.url}/v1/thing`)).toEqual({ success: true, data: [] });
