@@ -414,7 +414,7 @@ describe('Justifacts emulator and client', () => {
     // Another order's token does not open this one.
     const second = await client.createOrder(orderBody({ reference: 'check-2' }), 'k2');
     await jf.setStatus(second.orderId, 'COMPLETED');
-    const secondUrl = new URL((await client.getOrder(second.orderId)).resultUrl ?? '');
+    const secondUrl = new URL((await client.getOrder(second.orderId)).resultUrl?.url ?? '');
     const swapped = new URL(resultUrl);
     swapped.searchParams.set('token', secondUrl.searchParams.get('token') ?? '');
     expect((await fetch(swapped)).status).toBe(403);

@@ -378,7 +378,7 @@ describe('VICTIG emulator and client', () => {
       status: 'COMPLETE',
       results: { flagged: true, decision: 'Review', summary: '1 record found.' },
     });
-    expect(new URL(order.results?.reportUrl ?? '').origin).toBe(victig.url);
+    expect(new URL(order.results?.reportUrl.url ?? '').origin).toBe(victig.url);
 
     const events = hooks.received.map((h) => {
       if (!h.verdict.ok) throw new Error(`callback refused: ${h.verdict.detail}`);
