@@ -174,8 +174,8 @@ export function createCheckActivities({
         const { adapter, ats, vendor } = await load(ref);
         if (!adapter.resultsOn.includes(ref.status)) return;
         const results = await vendor.results(ref.externalId);
-        // The vendor's URL may expire: the ATS keeps a link to the service, which signs a fresh one when opened
-        // (and checks it then, so the vendor's URL of now being refused does not matter here).
+        // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
+        // when opened, so whether this one was refused does not matter then.
         const stable =
           results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
             ? { url: reportLinks.url(ref.connectionId, results.reportId), linkRefused: false }

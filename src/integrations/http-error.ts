@@ -69,7 +69,7 @@ function configuredTimeoutMs(): number {
 }
 
 /** Largest response body read when `VENDOR_RESPONSE_LIMIT_BYTES` does not say otherwise. */
-export const DEFAULT_RESPONSE_LIMIT_BYTES = 5 * 1024 * 1024;
+const DEFAULT_RESPONSE_LIMIT_BYTES = 5 * 1024 * 1024;
 
 /** `VENDOR_RESPONSE_LIMIT_BYTES` (validated at start with the rest of the configuration, src/config.ts). */
 function configuredResponseLimit(): number {
@@ -232,8 +232,9 @@ export interface ExchangeInit {
  * One HTTP request to an ATS or vendor API, the way every client sends it: only to a URL the URL policy allows
  * (else RefusedUrlError, nothing sent), without following redirects (a 3xx is returned as the answer, and
  * `ExternalApiError.permanent`), and reading at most `VENDOR_RESPONSE_LIMIT_BYTES` of the body: a longer one is
- * abandoned as it arrives. Returns the answer whatever its status; throws ExternalApiError with status null when
- * there was no complete answer (refused or reset connection, timeout, body cut off).
+ * abandoned as it arrives (ExternalApiError with the answer's status). Returns the answer whatever its status;
+ * throws ExternalApiError with status null when there was no complete answer (refused or reset connection, timeout,
+ * body cut off).
  */
 export async function exchange(
   service: string,

@@ -20,8 +20,8 @@ export function checkUrlPolicy(config: Pick<BaseConfig, 'NODE_ENV' | 'ALLOW_HTTP
 }
 
 /** Whether `http:` URLs are allowed: ALLOW_HTTP_URLS=true outside production, read like src/config.ts reads it. */
-export function httpUrlsAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
-  const parsed = policyEnvSchema.safeParse(env);
+export function httpUrlsAllowed(): boolean {
+  const parsed = policyEnvSchema.safeParse(process.env);
   return parsed.success && parsed.data.ALLOW_HTTP_URLS && parsed.data.NODE_ENV !== 'production';
 }
 
