@@ -179,6 +179,8 @@ async function main(): Promise<void> {
     PUBLIC_BASE_URL: apiUrl,
     VENDOR_POLL_INTERVAL_MS: '30000',
     SMTP_URL: `smtp://${smtp.host}:${smtp.port}`,
+    // The emulators serve plain http on 127.0.0.1.
+    ALLOW_HTTP_URLS: 'true',
     ...demoPayloadKeys(),
     // The dev server's Web UI cannot send a bearer token; the demo API listens on 127.0.0.1 only.
     CODEC_ALLOW_ANONYMOUS: 'true',

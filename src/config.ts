@@ -135,6 +135,20 @@ export const baseConfigSchema = z.object({
    */
   VENDOR_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(120_000).default(15_000),
   /**
+   * Largest response body read from an ATS or vendor API (bytes): a longer one is abandoned as it arrives, never
+   * buffered whole (src/integrations/http-error.ts).
+   */
+  VENDOR_RESPONSE_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024),
+  /**
+   * Lets the ATS and vendor URLs we call and write be `http:` as well as `https:` (the sandbox emulators: the
+   * demo and the tests set it). Refused when NODE_ENV is production (src/integrations/url-policy.ts).
+   */
+  ALLOW_HTTP_URLS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+  /**
    * Keys that encrypt connection secrets at rest: every key decrypts, SECRETS_KEY_ID encrypts. Required when
    * NODE_ENV is production (checked by secretBoxFromConfig, src/db/secret-box.ts); elsewhere a fixed
    * development key stands in.

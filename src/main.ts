@@ -7,6 +7,7 @@ import { ConnectionRepository } from './db/connections';
 import { createPool } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
+import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinkKeyFromConfig } from './report-links';
 import { connectClient } from './temporal/connection';
@@ -14,6 +15,7 @@ import { createDataConverter } from './temporal/data-converter';
 
 async function run(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
+  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'api');
   const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
   if (!dataConverter.payloadCodecs?.length)

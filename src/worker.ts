@@ -4,6 +4,7 @@ import { createPool } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { LeverRateLimiter } from './integrations/lever/rate-limiter';
+import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';
 import { createDataConverter } from './temporal/data-converter';
@@ -11,6 +12,7 @@ import { createCheckWorker } from './worker-factory';
 
 async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
+  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
   if (!dataConverter.payloadCodecs?.length)

@@ -103,6 +103,7 @@ async function main(): Promise<number> {
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_lever_bulk',
   );
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
+  process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   const temporal = await DevServerProcess.inTempDir('bgc-lever-bulk-');
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;

@@ -101,6 +101,8 @@ async function main(): Promise<number> {
       LOG_LEVEL: 'info',
       // Required by the worker; no hire happens here, so no e-mail: nobody listens there.
       SMTP_URL: `smtp://127.0.0.1:${await freePort()}`,
+      // The emulators serve plain http.
+      ALLOW_HTTP_URLS: 'true',
     };
     startProcess('worker', 'src/worker.ts', env);
     startProcess('api', 'src/main.ts', env);

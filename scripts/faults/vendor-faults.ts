@@ -49,6 +49,7 @@ async function main(): Promise<number> {
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_faults',
   );
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR'; // not a warning per failed activity attempt: they are the point
+  process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.
   const temporal = await DevServerProcess.inTempDir('bgc-vendor-faults-');
   await temporal.start();

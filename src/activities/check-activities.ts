@@ -195,14 +195,15 @@ export function createCheckActivities({
         const { adapter, ats, vendor } = await load(ref);
         if (!adapter.resultsOn.includes(ref.status)) return;
         const results = await vendor.results(ref.externalId);
-        // The vendor's URL may expire: the ATS keeps a link to the service, which signs a fresh one when opened.
+        // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
+        // when opened, so whether this one was refused does not matter then.
         const stable =
           results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
-            ? reportLinks.url(ref.connectionId, results.reportId)
-            : results.url;
+            ? { url: reportLinks.url(ref.connectionId, results.reportId), linkRefused: false }
+            : { url: results.url, linkRefused: results.linkRefused === true };
         await ats.publishResults(adapter, {
           status: ref.status,
-          results: { ...results, url: stable },
+          results: { ...results, ...stable },
           at: ref.at,
           marker: `${reference()}: ${ref.status} results`,
         });

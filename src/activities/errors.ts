@@ -1,7 +1,12 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionUnavailable } from '../db/connections';
-import { ExternalApiError, withRequestBudget, type RequestBudget } from '../integrations/http-error';
+import {
+  ExternalApiError,
+  RefusedUrlError,
+  withRequestBudget,
+  type RequestBudget,
+} from '../integrations/http-error';
 import { FAILURE } from '../domain/failures';
 
 /** Services on the ATS side: when they deny access, nothing can be written back to the candidate. */
@@ -23,6 +28,12 @@ function whatToDo(err: ExternalApiError): string {
     return ATS_SERVICES.has(service)
       ? `${service} refused the connection's API key (revoked or without the needed permissions)`
       : `${service} refused the connection's API key: update the ${service} API key of the connection`;
+  }
+  if (err instanceof RefusedUrlError) {
+    return `update the connection's ${service} settings: every ${service} URL must be https://`;
+  }
+  if (err.status !== null && err.status >= 300 && err.status < 400) {
+    return `${service} redirected the request, and redirects are not followed: check the connection's ${service} base URL`;
   }
   switch (err.status) {
     case 400:

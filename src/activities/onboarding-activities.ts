@@ -21,7 +21,8 @@ export interface HireRef {
 }
 
 export type PendingHireOutcome =
-  | { kind: 'created'; pendingHireId: string; reviewUrl: string; omitted: Omission[] }
+  /** `reviewUrl` null: Justworks gave a review link that is not a URL we may write. */
+  | { kind: 'created'; pendingHireId: string; reviewUrl: string | null; omitted: Omission[] }
   | { kind: 'refused'; reason: string };
 
 export interface NotifyOutcome {
@@ -122,7 +123,7 @@ export function createOnboardingActivities({
         return {
           kind: 'created',
           pendingHireId: record.id,
-          reviewUrl: record.review_url,
+          reviewUrl: record.review_url.url,
           omitted: built.omitted,
         };
       });
@@ -149,7 +150,7 @@ export function createOnboardingActivities({
      */
     async notifyAdmins(
       ref: HireRef,
-      hire: { pendingHireId: string; reviewUrl: string },
+      hire: { pendingHireId: string; reviewUrl: string | null },
     ): Promise<NotifyOutcome> {
       return classified(async () => {
         if (mail === undefined) throw new Error('no SMTP server is configured for hire notifications');

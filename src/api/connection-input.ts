@@ -90,10 +90,11 @@ async function resolveLever(
       ]);
     }
     if (err instanceof ExternalApiError && err.permanent) {
-      // Lever answered, and will answer the same again: the given base URL or key is wrong (e.g. 404, 431).
+      // Lever answered, and will answer the same again: the given base URL or key is wrong (e.g. 404, a redirect).
+      // Its status is not echoed: the answer must not make this a probe of what lies behind a base URL.
       return refusal(
         422,
-        `Lever refused to list the pipeline stages (HTTP ${err.status}); check lever.apiBaseUrl and lever.apiKey.`,
+        'Lever refused to list the pipeline stages; check lever.apiBaseUrl and lever.apiKey.',
       );
     }
     return refusal(502, 'Lever could not be asked for the pipeline stages; try again.');

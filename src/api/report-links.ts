@@ -61,10 +61,15 @@ export function reportLinkRouter(deps: ReportLinkDeps): Router {
         'report link: the vendor did not sign a report URL',
       );
       if (err.permanent) {
+        // No status: the vendor's link to the report is not one we may redirect to (src/integrations/url-policy.ts).
+        const what =
+          err.status === null
+            ? 'gave no usable link to the report'
+            : `refused to give the report (HTTP ${err.status})`;
         return sendProblem(
           res,
           502,
-          `${adapter.displayName} refused to give the report (HTTP ${err.status}); the connection may need new ${adapter.displayName} settings.`,
+          `${adapter.displayName} ${what}; the connection may need new ${adapter.displayName} settings.`,
         );
       }
       res.set('Retry-After', String(RETRY_AFTER_SECONDS));

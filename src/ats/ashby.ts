@@ -64,6 +64,14 @@ export function cancelledReason(vendor: string, reason: StatusReason | undefined
   }
 }
 
+/** What Ashby shows when the vendor's results link is not a URL we may write (e.g. `javascript:`). */
+export function refusedLinkReason(vendor: string): string {
+  return (
+    `${vendor} completed the background check, but its link to the results is not a safe https:// link, so it ` +
+    `was not passed on to Ashby. Open the results in ${vendor}.`
+  );
+}
+
 /** An Ashby assessment as the subject of a check: progress goes to Ashby through assessment.update. */
 export class AshbySide implements AtsSide {
   constructor(
@@ -123,8 +131,14 @@ export class AshbySide implements AtsSide {
     return reason;
   }
 
-  async publishResults(_adapter: CheckVendorAdapter, update: Parameters<AtsSide['publishResults']>[1]) {
-    if (update.status !== 'Complete' || update.results.url === null) return;
+  async publishResults(adapter: CheckVendorAdapter, update: Parameters<AtsSide['publishResults']>[1]) {
+    if (update.status !== 'Complete') return;
+    // Ashby completes an assessment only with a profile URL: without a link we may pass on, it is ended instead.
+    if (update.results.linkRefused === true) {
+      await this.cancel(refusedLinkReason(adapter.displayName), update.at);
+      return;
+    }
+    if (update.results.url === null) return;
     await this.ashby.updateAssessment(
       resultUpdate({
         assessmentId: this.assessmentId,

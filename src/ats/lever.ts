@@ -9,6 +9,14 @@ export function splitName(name: string | null | undefined): { firstName: string;
   return { firstName: parts[0] ?? '', lastName: parts.slice(1).join(' ') };
 }
 
+/** Said in the results note instead of a vendor's link that is not a URL we may write (e.g. `javascript:`). */
+export function refusedLinkText(vendor: string): string {
+  return (
+    `${vendor} gave a link to the results that is not a safe https:// link, so it was left out: ` +
+    `open the results in ${vendor}.`
+  );
+}
+
 /** A Lever opportunity as the subject of a check: tags, secret notes and links. */
 export class LeverSide implements AtsSide {
   /** `triggerStageId`: the connection's trigger stage; without one, no opportunity is at the trigger. */
@@ -86,6 +94,7 @@ export class LeverSide implements AtsSide {
       const lines = [
         `${adapter.displayName} background check ${update.status === 'Complete' ? 'results' : `results so far (${update.status})`}:`,
         ...(results.url === null ? [] : [results.url]),
+        ...(results.linkRefused === true ? [refusedLinkText(adapter.displayName)] : []),
         ...results.lines,
         marker,
       ];

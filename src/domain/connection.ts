@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeUrlSchema } from '../integrations/url-policy';
 
 /**
  * Lever side of a connection, as the admin sends it. A stage trigger is given by name or by ID. Unknown keys are
@@ -6,7 +7,7 @@ import { z } from 'zod';
  */
 export const leverConnectionInputSchema = z
   .strictObject({
-    apiBaseUrl: z.url().default('https://api.lever.co/v1'),
+    apiBaseUrl: safeUrlSchema.default('https://api.lever.co/v1'),
     apiKey: z.string().min(1),
     signatureToken: z.string().min(1),
     triggerStageName: z.string().min(1).optional(),
@@ -31,7 +32,7 @@ export type LeverSecrets = z.infer<typeof leverSecretsSchema>;
 
 /** Ashby side: the organization's API key (for assessment.update) and the secret Ashby sends us. */
 export const ashbyConnectionInputSchema = z.strictObject({
-  apiBaseUrl: z.url().default('https://api.ashbyhq.com'),
+  apiBaseUrl: safeUrlSchema.default('https://api.ashbyhq.com'),
   apiKey: z.string().min(1),
   /** Shared secret Ashby sends as `Authorization: Bearer …`; generated when omitted. */
   partnerSecret: z.string().min(24, 'partnerSecret must be at least 24 characters').optional(),

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { baseConfigSchema } from '../config';
+import { unsafeUrlReason } from './url-policy';
 
 /** A non-2xx answer (or no answer) from an external API, classified for retry decisions. */
 export class ExternalApiError extends Error {
@@ -18,15 +19,32 @@ export class ExternalApiError extends Error {
     return this.status === 401 || this.status === 403;
   }
 
-  /** Client errors other than 408/429 are permanent: the same request will fail the same way. */
+  /**
+   * Client errors other than 408/429 are permanent: the same request will fail the same way. So is a redirect,
+   * which is never followed: the connection's base URL is not the API's.
+   */
   get permanent(): boolean {
     return (
       this.status !== null &&
-      this.status >= 400 &&
+      this.status >= 300 &&
       this.status < 500 &&
       this.status !== 408 &&
       this.status !== 429
     );
+  }
+}
+
+/**
+ * A URL the service may not call or write (src/integrations/url-policy.ts): nothing was sent, and the same URL is
+ * refused again, so it is permanent.
+ */
+export class RefusedUrlError extends ExternalApiError {
+  constructor(service: string, message: string) {
+    super(service, null, message);
+  }
+
+  override get permanent(): boolean {
+    return true;
   }
 }
 
@@ -48,6 +66,17 @@ function configuredTimeoutMs(): number {
     process.env.VENDOR_REQUEST_TIMEOUT_MS,
   );
   return parsed.success ? parsed.data : DEFAULT_REQUEST_TIMEOUT_MS;
+}
+
+/** Largest response body read when `VENDOR_RESPONSE_LIMIT_BYTES` does not say otherwise. */
+const DEFAULT_RESPONSE_LIMIT_BYTES = 5 * 1024 * 1024;
+
+/** `VENDOR_RESPONSE_LIMIT_BYTES` (validated at start with the rest of the configuration, src/config.ts). */
+function configuredResponseLimit(): number {
+  const parsed = baseConfigSchema.shape.VENDOR_RESPONSE_LIMIT_BYTES.safeParse(
+    process.env.VENDOR_RESPONSE_LIMIT_BYTES,
+  );
+  return parsed.success ? parsed.data : DEFAULT_RESPONSE_LIMIT_BYTES;
 }
 
 /** What the surrounding unit of work (an activity attempt) allows its requests: an end time and a cancel signal. */
@@ -100,6 +129,7 @@ export const MAX_QUICK_RETRY_WAIT_MS = 5_000;
  * vendor orders carry the idempotency key).
  */
 export function repeatable(method: string, err: ExternalApiError): boolean {
+  if (err.permanent) return false;
   if (err.status === 429) return true;
   if (method !== 'GET' && method !== 'HEAD') return false;
   return err.status === null || err.status === 408 || err.status >= 500;
@@ -162,28 +192,17 @@ async function requestOnce(service: string, url: string, init: RequestInit): Pro
     }
     timeoutMs = Math.min(timeoutMs, left);
   }
-  const timeout = AbortSignal.timeout(timeoutMs);
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetch(url, {
-      method: init.method ?? 'GET',
-      headers: {
-        Accept: 'application/json',
-        ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...init.headers,
-      },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-      signal: budget?.signal === undefined ? timeout : AbortSignal.any([timeout, budget.signal]),
-    });
-    // Inside the try: a connection reset or the timeout while the body arrives is "no answer" too.
-    text = await response.text();
-  } catch (err) {
-    const reason = timeout.aborted
-      ? `did not answer within ${timeoutMs} ms`
-      : `could not be reached: ${networkErrorText(err)}`;
-    throw new ExternalApiError(service, null, `${service} ${reason}`);
-  }
+  const { response, text } = await exchange(service, url, {
+    method: init.method ?? 'GET',
+    headers: {
+      Accept: 'application/json',
+      ...(init.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      ...init.headers,
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    timeoutMs,
+    signal: budget?.signal,
+  });
   if (!response.ok) {
     throw new ExternalApiError(
       service,
@@ -198,6 +217,81 @@ async function requestOnce(service: string, url: string, init: RequestInit): Pro
   } catch {
     throw new ExternalApiError(service, response.status, `${service} answered with a body that is not JSON`);
   }
+}
+
+export interface ExchangeInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Ends the exchange early (an activity's cancellation). */
+  signal?: AbortSignal;
+}
+
+/**
+ * One HTTP request to an ATS or vendor API, the way every client sends it: only to a URL the URL policy allows
+ * (else RefusedUrlError, nothing sent), without following redirects (a 3xx is returned as the answer, and
+ * `ExternalApiError.permanent`), and reading at most `VENDOR_RESPONSE_LIMIT_BYTES` of the body: a longer one is
+ * abandoned as it arrives (ExternalApiError with the answer's status). Returns the answer whatever its status;
+ * throws ExternalApiError with status null when there was no complete answer (refused or reset connection, timeout,
+ * body cut off).
+ */
+export async function exchange(
+  service: string,
+  url: string,
+  init: ExchangeInit,
+): Promise<{ response: Response; text: string }> {
+  const refused = unsafeUrlReason(url);
+  if (refused !== undefined) {
+    throw new RefusedUrlError(
+      service,
+      `${service} was not called: the connection's ${service} URL ${refused}`,
+    );
+  }
+  const timeout = AbortSignal.timeout(init.timeoutMs);
+  try {
+    const response = await fetch(url, {
+      method: init.method,
+      headers: init.headers,
+      body: init.body,
+      redirect: 'manual',
+      signal: init.signal === undefined ? timeout : AbortSignal.any([timeout, init.signal]),
+    });
+    // Inside the try: a connection reset or the timeout while the body arrives is "no answer" too.
+    return { response, text: await readLimited(service, response, configuredResponseLimit()) };
+  } catch (err) {
+    if (err instanceof ExternalApiError) throw err;
+    const reason = timeout.aborted
+      ? `did not answer within ${init.timeoutMs} ms`
+      : `could not be reached: ${networkErrorText(err)}`;
+    throw new ExternalApiError(service, null, `${service} ${reason}`);
+  }
+}
+
+/** The body as text, read chunk by chunk and abandoned (the connection closed) as soon as it passes `limit`. */
+async function readLimited(service: string, response: Response, limit: number): Promise<string> {
+  const tooLarge = () =>
+    new ExternalApiError(service, response.status, `${service} answered with a body over ${limit} bytes`);
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (response.body === null) return '';
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body.cancel();
+    throw tooLarge();
+  }
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
 }
 
 /** fetch's "fetch failed" plus the code of its cause (ECONNREFUSED, ECONNRESET, UND_ERR_SOCKET…). */

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
 import { isHttpError, listen } from './http-server';
+import { linkBaseRoutes } from './link-base';
 import { WebhookSender } from './webhook-sender';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
@@ -781,6 +782,7 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
     res.json(await emulator.redeliver(param(req, 'id')));
   });
   sandbox.use('/faults', faultRoutes(emulator.faultInjector));
+  sandbox.use('/link-base', linkBaseRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

@@ -3,6 +3,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { isHttpError, listen } from './http-server';
+import { linkBaseRoutes } from './link-base';
 
 /**
  * Emulator of the Justworks pending-hire API defined in docs/vendors/justworks.md (Justworks has no public
@@ -648,6 +649,7 @@ export function createJustworksEmulatorApp(emulator: JustworksEmulator): express
   sandbox.get('/requests', (_req, res) => {
     res.json(emulator.requests());
   });
+  sandbox.use('/link-base', linkBaseRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

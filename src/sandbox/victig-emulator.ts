@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
 import { isHttpError, listen } from './http-server';
+import { linkBaseRoutes } from './link-base';
 import { WebhookSender } from './webhook-sender';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
@@ -896,6 +897,7 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
     res.json({ ok: true });
   });
   sandbox.use('/faults', faultRoutes(emulator.faultInjector));
+  sandbox.use('/link-base', linkBaseRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

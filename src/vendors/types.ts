@@ -73,6 +73,11 @@ export interface VendorResults {
   /** Link to the report or result page. */
   url: string | null;
   /**
+   * The vendor gave a link that is not a URL we may write (src/integrations/url-policy.ts, e.g. `javascript:`):
+   * it was dropped (`url` is null), and the ATS is told so instead.
+   */
+  linkRefused?: boolean;
+  /**
    * The vendor's id of the report, from a client whose report URLs expire (`reportUrl` signs a fresh one): the ATS
    * then gets the service's stable link to it instead of `url` (src/report-links.ts).
    */

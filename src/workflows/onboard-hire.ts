@@ -102,7 +102,7 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
   const deadline = new Date().getTime() + WATCH_MS;
   let wait = FIRST_RECHECK_MS;
   try {
-    let created: { pendingHireId: string; reviewUrl: string } | undefined;
+    let created: { pendingHireId: string; reviewUrl: string | null } | undefined;
     let omitted: Omission[] = [];
     while (created === undefined) {
       let reason: string;

@@ -13,7 +13,8 @@ export type OnboardingState =
   | {
       status: 'created';
       pendingHireId: string;
-      reviewUrl: string;
+      /** null: Justworks gave a review link that is not a URL we may write (left out of the e-mail and note). */
+      reviewUrl: string | null;
       notified: number;
       /** Fields of the pending hire left out for the admin to complete (the note says why). */
       leftOut: OmittedField[];

@@ -35,6 +35,8 @@ export default async function globalSetup(): Promise<void> {
   // Temporal payloads are encrypted as in production (createDataConverter reads these): a fresh key each run.
   process.env.PAYLOAD_KEY_ID = `test-${randomBytes(4).toString('hex')}`;
   process.env.PAYLOAD_KEYS = `${process.env.PAYLOAD_KEY_ID}:${randomBytes(32).toString('base64')}`;
+  // The emulators serve plain http on 127.0.0.1: the service may call them and write their links.
+  process.env.ALLOW_HTTP_URLS = 'true';
   if (process.env.BGC_TEST_NO_TEMPORAL === '1') return;
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

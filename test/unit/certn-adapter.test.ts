@@ -230,6 +230,26 @@ describe('Certn report URLs (against the Certn emulator over HTTP)', () => {
     expect(Buffer.from(await pdf.arrayBuffer()).toString('latin1')).toContain(caseId);
   });
 
+  it('drops a pdf_url that is not https:// from the results (marked refused), and refuses to sign one', async () => {
+    const caseId = await completedCase();
+    const own = certn.publicUrl;
+    certn.publicUrl = 'javascript:alert(document.cookie)//';
+    try {
+      const results = await client().results(caseId);
+      expect(results).toMatchObject({ url: null, linkRefused: true });
+      expect(results.reportId).toEqual(expect.any(String));
+      const failure = await client().reportUrl!(results.reportId!).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(ExternalApiError);
+      expect((failure as ExternalApiError).permanent).toBe(true);
+      expect((failure as Error).message).not.toContain('javascript');
+    } finally {
+      certn.publicUrl = own;
+    }
+  });
+
   it("rejects with a 404 ExternalApiError for an unknown report or another team's", async () => {
     const caseId = await completedCase();
     const { reportId } = await client().results(caseId);

@@ -326,7 +326,7 @@ describe('Justifacts emulator and client', () => {
       const current = await client.getOrder(order.orderId);
       seen.push({
         status: current.status,
-        resultUrl: current.resultUrl,
+        resultUrl: current.resultUrl?.url ?? null,
         callbacks: hooks.received.slice(before).map((h) => {
           const verdict = verifyJustifactsCallback(h.raw, h.signature, SECRET);
           if (!verdict.ok) throw new Error(verdict.detail);
@@ -393,7 +393,7 @@ describe('Justifacts emulator and client', () => {
     const order = await client.createOrder(orderBody(), 'k1');
     await jf.advance(order.orderId);
     await jf.advance(order.orderId);
-    const { resultUrl } = await client.getOrder(order.orderId);
+    const resultUrl = (await client.getOrder(order.orderId)).resultUrl?.url;
     if (!resultUrl) throw new Error('no resultUrl');
     expect(new URL(resultUrl).origin).toBe(jf.url);
 
@@ -414,7 +414,7 @@ describe('Justifacts emulator and client', () => {
     // Another order's token does not open this one.
     const second = await client.createOrder(orderBody({ reference: 'check-2' }), 'k2');
     await jf.setStatus(second.orderId, 'COMPLETED');
-    const secondUrl = new URL((await client.getOrder(second.orderId)).resultUrl ?? '');
+    const secondUrl = new URL((await client.getOrder(second.orderId)).resultUrl?.url ?? '');
     const swapped = new URL(resultUrl);
     swapped.searchParams.set('token', secondUrl.searchParams.get('token') ?? '');
     expect((await fetch(swapped)).status).toBe(403);

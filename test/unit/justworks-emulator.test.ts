@@ -113,14 +113,14 @@ describe('Justworks emulator and client (real HTTP)', () => {
       'k-2',
     );
     expect(created.status).toBe('pending');
-    expect(created.review_url).toBe(`${jw.url}/manage/employees/pending/${created.id}`);
+    expect(created.review_url.url).toBe(`${jw.url}/manage/employees/pending/${created.id}`);
     expect(created.compensation).toEqual({
       amount: 150000,
       currency: 'USD',
       type_of_earnings: 'year (salary)',
     });
 
-    const page = await fetch(created.review_url);
+    const page = await fetch(created.review_url.url!);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     const html = await page.text();
@@ -216,7 +216,7 @@ describe('Justworks emulator and client (real HTTP)', () => {
     });
     const created = await client.createPendingHire(partial, 'partial-1');
     expect(created).toMatchObject({ ...partial, status: 'pending' });
-    const html = await (await fetch(created.review_url)).text();
+    const html = await (await fetch(created.review_url.url!)).text();
     expect(html).toContain('<tr><th>Compensation</th><td>—</td></tr>');
     expect(html).toContain('<tr><th>Type of earnings</th><td>—</td></tr>');
 

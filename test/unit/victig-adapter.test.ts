@@ -627,12 +627,13 @@ describe('VICTIG progress and results', () => {
     summary: '1 record found.',
     flagged: true,
     decision: 'Review',
-    reportUrl: 'http://victig.test/reports/o1?token=ab',
+    reportUrl: { url: 'http://victig.test/reports/o1?token=ab', refused: false as const },
   };
 
   it('gives the report URL, readable lines and the flag and decision tags', () => {
     expect(victigResults(base, report)).toEqual({
       url: 'http://victig.test/reports/o1?token=ab',
+      linkRefused: false,
       lines: ['Summary: 1 record found.', 'Flagged: Yes', 'Decision: Review'],
       tags: ['Flag: True', 'Decision: Review'],
       tagPrefixes: ['Flag: ', 'Decision: '],

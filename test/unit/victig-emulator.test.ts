@@ -378,7 +378,7 @@ describe('VICTIG emulator and client', () => {
       status: 'COMPLETE',
       results: { flagged: true, decision: 'Review', summary: '1 record found.' },
     });
-    expect(new URL(order.results?.reportUrl ?? '').origin).toBe(victig.url);
+    expect(new URL(order.results?.reportUrl.url ?? '').origin).toBe(victig.url);
 
     const events = hooks.received.map((h) => {
       if (!h.verdict.ok) throw new Error(`callback refused: ${h.verdict.detail}`);
@@ -520,7 +520,7 @@ describe('VICTIG emulator and client', () => {
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
     await victig.advance(orderId);
     await victig.advance(orderId, { decision: 'Not Eligible', flagged: true, summary: 'Felony <2019>' });
-    const reportUrl = (await client.getOrder(orderId)).results?.reportUrl ?? '';
+    const reportUrl = (await client.getOrder(orderId)).results?.reportUrl.url ?? '';
 
     const page = await fetch(reportUrl); // no credentials needed
     expect(page.status).toBe(200);

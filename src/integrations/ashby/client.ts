@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { ExternalApiError, parseRetryAfter } from '../http-error';
+import { exchange, ExternalApiError, parseRetryAfter } from '../http-error';
+import { safeUrlSchema } from '../url-policy';
 
 /**
  * Ashby as seen by its assessment partner (us, for one connection):
@@ -60,9 +61,14 @@ export function resultField(value: string): AssessmentField {
   return { identifier: 'result', label: 'Result', type: 'string', value };
 }
 
-/** `{ identifier: 'profile_url', label: 'Background check report', type: 'url', value: url }`; url must be absolute. */
+/**
+ * `{ identifier: 'profile_url', label: 'Background check report', type: 'url', value: url }`; url must be a URL we
+ * may write (src/integrations/url-policy.ts).
+ */
 export function profileUrlField(url: string): AssessmentField {
-  if (!isAbsoluteHttpUrl(url)) throw new TypeError('assessment_profile_url must be an absolute http(s) URL');
+  if (!safeUrlSchema.safeParse(url).success) {
+    throw new TypeError('assessment_profile_url must be an absolute https:// URL');
+  }
   return { identifier: 'profile_url', label: 'Background check report', type: 'url', value: url };
 }
 
@@ -112,15 +118,6 @@ export function cancelledUpdate(assessmentId: string, reason: string, timestamp:
   return { assessment_id: assessmentId, timestamp, cancelled_reason: cancelledReasonField(reason) };
 }
 
-function isAbsoluteHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 /** Ashby's RPC envelope: `{ success: true, results }` or `{ success: false, errors: [...] }`. */
 const ashbyEnvelopeSchema = z.looseObject({
   success: z.boolean(),
@@ -167,22 +164,16 @@ export class AshbyClient {
   }
 
   private async call(method: string, body: unknown): Promise<unknown> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}/${method}`, {
-        method: 'POST',
-        headers: {
-          Accept: 'application/json',
-          'Content-Type': 'application/json',
-          Authorization: this.authorization,
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new ExternalApiError(SERVICE, null, `${SERVICE} could not be reached: ${(err as Error).message}`);
-    }
-    const text = await response.text();
+    const { response, text } = await exchange(SERVICE, `${this.baseUrl}/${method}`, {
+      method: 'POST',
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+        Authorization: this.authorization,
+      },
+      body: JSON.stringify(body),
+      timeoutMs: this.timeoutMs,
+    });
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : (JSON.parse(text) as unknown);

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import { certnSignature, hexSignatureMatches } from '../../api/signature';
-import { requestJson } from '../../integrations/http-error';
+import { RefusedUrlError, requestJson } from '../../integrations/http-error';
 import type {
   CallbackVerdict,
   CheckVendorAdapter,
@@ -40,7 +41,7 @@ export type CertnSecrets = z.infer<typeof certnSecretsSchema>;
 const certnConnectionInputSchema = z
   .object({
     type: z.literal('certn'),
-    apiBaseUrl: z.url().default('https://api.certn.co'),
+    apiBaseUrl: safeUrlSchema.default('https://api.certn.co'),
     apiKey: z.string().min(1),
     webhookSecret: z.string().min(1),
     packages: certnSettingsSchema.shape.packages,
@@ -155,8 +156,10 @@ class CertnClient implements VendorClient {
     const report = z
       .object({ id: z.string().min(1) })
       .parse(await this.call(`/cases/${encodeURIComponent(externalId)}/generate-report/`, 'POST', {}));
+    const link = await this.signedReport(report.id);
     return {
-      url: await this.reportUrl(report.id),
+      url: link.url,
+      linkRefused: link.refused,
       reportId: report.id,
       lines: [],
       tags: [],
@@ -166,8 +169,16 @@ class CertnClient implements VendorClient {
 
   /** Certn signs a report file's `pdf_url` for an hour: each call signs a new one. */
   async reportUrl(reportId: string) {
+    const link = await this.signedReport(reportId);
+    if (link.url === null) {
+      throw new RefusedUrlError('Certn', 'Certn answered with a report link that is not an https:// URL');
+    }
+    return link.url;
+  }
+
+  private async signedReport(reportId: string) {
     const file = z
-      .object({ pdf_url: z.url({ protocol: /^https?$/ }) })
+      .object({ pdf_url: offeredLinkSchema })
       .parse(await this.call(`/report-files/${encodeURIComponent(reportId)}/`));
     return file.pdf_url;
   }

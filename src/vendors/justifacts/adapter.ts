@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import type { AshbyStatusLabel } from '../../integrations/ashby/client';
 import type { CheckVendorAdapter, OrderPlan, VendorClient, VendorProgress } from '../types';
@@ -48,7 +49,7 @@ export type JustifactsSecrets = z.infer<typeof justifactsSecretsSchema>;
 const connectionInputSchema = z
   .object({
     type: z.literal('justifacts'),
-    apiBaseUrl: z.url(),
+    apiBaseUrl: safeUrlSchema,
     apiKey: z.string().min(1),
     callbackSecret: z.string().min(1),
     packages: justifactsSettingsSchema.shape.packages,
@@ -146,7 +147,13 @@ class JustifactsVendorClient implements VendorClient {
 
   async results(externalId: string) {
     const order = await this.api.getOrder(externalId);
-    return { url: order.resultUrl, lines: [], tags: [], tagPrefixes: [] };
+    return {
+      url: order.resultUrl?.url ?? null,
+      linkRefused: order.resultUrl?.refused ?? false,
+      lines: [],
+      tags: [],
+      tagPrefixes: [],
+    };
   }
 
   async cancel(externalId: string) {

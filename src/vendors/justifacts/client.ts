@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../../api/signature';
 import { ExternalApiError, requestJson } from '../../integrations/http-error';
+import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
  * Typed client of the Justifacts order API as defined in docs/vendors/justifacts.md (Justifacts has no
@@ -34,7 +35,8 @@ const packageRefSchema = z.object({ code: z.string().min(1), id: z.string().min(
 export const justifactsOrderSchema = z.object({
   orderId: z.string().min(1),
   status: z.enum(JUSTIFACTS_ORDER_STATUSES),
-  resultUrl: z.url().nullable().default(null),
+  /** Refused (dropped) when it is not a URL we may write: the results go on without it. */
+  resultUrl: offeredLinkSchema.nullable().default(null),
   reference: z.string(),
   package: packageRefSchema,
 });

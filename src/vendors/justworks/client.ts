@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ExternalApiError, requestJson } from '../../integrations/http-error';
+import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
  * Client of the Justworks pending-hire API (contract: docs/vendors/justworks.md). Justworks has no public
@@ -66,7 +67,8 @@ export const pendingHireRecordSchema = z.object({
   compensation: z.object(compensationSchema.shape).nullable(),
   id: z.string().min(1),
   status: z.enum(PENDING_HIRE_STATUSES),
-  review_url: z.url(),
+  /** Refused (dropped) when it is not a URL we may write: the e-mail and the note go without it. */
+  review_url: offeredLinkSchema,
   created_at: z.string().min(1),
 });
 export type PendingHireRecord = z.infer<typeof pendingHireRecordSchema>;

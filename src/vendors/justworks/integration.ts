@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeUrlSchema } from '../../integrations/url-policy';
 import type { IntegrationDefinition } from '../types';
 import { EXEMPTION_STATUSES, MANAGE_EMPLOYEES_PERMISSION, MEMBER_TYPES } from './client';
 
@@ -39,7 +40,7 @@ export type JustworksSecrets = z.infer<typeof justworksSecretsSchema>;
 const justworksConnectionInputSchema = z
   .object({
     type: z.literal('justworks'),
-    apiBaseUrl: z.url().default('https://api.justworks.com'),
+    apiBaseUrl: safeUrlSchema.default('https://api.justworks.com'),
     apiKey: z.string().min(1),
     companyName: justworksSettingsSchema.shape.companyName,
     memberType: z.enum(MEMBER_TYPES).default('employee'),

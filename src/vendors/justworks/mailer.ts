@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import nodemailer from 'nodemailer';
+import { unsafeUrlReason } from '../../integrations/url-policy';
 
 /**
  * The e-mail every Justworks admin with "Manage employees" receives when a candidate is hired in Lever
@@ -18,8 +19,8 @@ export interface SmtpSettings {
 
 export interface HireReview {
   candidateName: string;
-  /** The pending hire's `review_url`. */
-  reviewUrl: string;
+  /** The pending hire's `review_url`; null when Justworks gave one that is not a URL we may write. */
+  reviewUrl: string | null;
   companyName?: string;
 }
 
@@ -96,8 +97,9 @@ export function hireNotificationText(review: HireReview): string {
     '',
     `${name} has been hired in Lever${at}. Their information is waiting in Justworks as a pending hire.`,
     '',
-    'Review the pending hire and invite the new member:',
-    review.reviewUrl,
+    ...(review.reviewUrl === null
+      ? ['Review the pending hire in Justworks and invite the new member.']
+      : ['Review the pending hire and invite the new member:', review.reviewUrl]),
     '',
     'In Justworks: Manage > Employees > Pending hire > Review.',
     '',
@@ -108,13 +110,14 @@ export function hireNotificationText(review: HireReview): string {
 export function hireNotificationHtml(review: HireReview): string {
   const name = escapeHtml(oneLine(review.candidateName));
   const at = review.companyName ? ` for ${escapeHtml(oneLine(review.companyName))}` : '';
-  const url = escapeHtml(review.reviewUrl);
   return [
     '<!doctype html>',
     '<html><body>',
     '<p>Hello,</p>',
     `<p><strong>${name}</strong> has been hired in Lever${at}. Their information is waiting in Justworks as a pending hire.</p>`,
-    `<p><a href="${url}">Review the pending hire</a> and invite the new member.</p>`,
+    review.reviewUrl === null
+      ? '<p>Review the pending hire in Justworks and invite the new member.</p>'
+      : `<p><a href="${escapeHtml(review.reviewUrl)}">Review the pending hire</a> and invite the new member.</p>`,
     '<p>In Justworks: Manage &gt; Employees &gt; Pending hire &gt; Review.</p>',
     '<p>Files and resumes are not sent to Justworks.</p>',
     '</body></html>',
@@ -147,8 +150,8 @@ export async function sendHireNotification(
     recipients.push(address);
   }
   if (recipients.length === 0) throw new Error('sendHireNotification: no admin address to notify');
-  if (!/^https?:\/\//i.test(review.reviewUrl)) {
-    throw new Error('sendHireNotification: reviewUrl must be an http(s) URL');
+  if (review.reviewUrl !== null && unsafeUrlReason(review.reviewUrl) !== undefined) {
+    throw new Error('sendHireNotification: reviewUrl must be an https:// URL');
   }
   const key = opts.idempotencyKey;
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {

@@ -8,8 +8,8 @@ export type OnboardingNote =
   | { kind: 'cannot-create'; cause: string }
   | { kind: 'vendor-access-denied' }
   | { kind: 'integration-removed' }
-  | { kind: 'created'; reviewUrl: string; notified: number; omitted: Omission[] }
-  | { kind: 'mail-failed'; reviewUrl: string; error: string; omitted: Omission[] };
+  | { kind: 'created'; reviewUrl: string | null; notified: number; omitted: Omission[] }
+  | { kind: 'mail-failed'; reviewUrl: string | null; error: string; omitted: Omission[] };
 
 const FIELD_NAMES: Record<OmittedField, string> = {
   title: 'title',
@@ -36,6 +36,17 @@ export function omissionText(omission: Omission): string {
 function omissionsText(omitted: readonly Omission[]): string {
   if (omitted.length === 0) return '';
   return `\n${omitted.map(omissionText).join('\n')}\nComplete them in Justworks (Review & Invite) before inviting the new member.`;
+}
+
+/**
+ * Where to review the pending hire: its link, or, when Justworks gave one that is not a URL we may write
+ * (e.g. `javascript:`), the way there in Justworks and why there is no link.
+ */
+function reviewAt(reviewUrl: string | null): string {
+  return reviewUrl === null
+    ? ' in Justworks (Manage > Employees > Pending hire). The review link Justworks gave is not a safe https:// ' +
+        'link, so it was left out.'
+    : `: ${reviewUrl}`;
 }
 
 export function onboardingNoteText(note: OnboardingNote): string {
@@ -72,15 +83,16 @@ export function onboardingNoteText(note: OnboardingNote): string {
       return (
         (note.notified > 0
           ? `Justworks: a pending hire was created for this hire and ${note.notified} Justworks admin(s) with ` +
-            `"Manage employees" were e-mailed a link to review it: ${note.reviewUrl}`
+            `"Manage employees" were e-mailed ${note.reviewUrl === null ? 'to review it' : 'a link to review it'}` +
+            reviewAt(note.reviewUrl)
           : 'Justworks: a pending hire was created for this hire, but no Justworks admin with "Manage ' +
             'employees" could be e-mailed (Justworks lists none, or the mail server refused their addresses). ' +
-            `Ask a Justworks admin to review it: ${note.reviewUrl}`) + omissionsText(note.omitted)
+            `Ask a Justworks admin to review it${reviewAt(note.reviewUrl)}`) + omissionsText(note.omitted)
       );
     case 'mail-failed':
       return (
         `Justworks: a pending hire was created, but the e-mail to the Justworks admins could not be sent ` +
-        `(${note.error}). Ask an admin with "Manage employees" to review it: ${note.reviewUrl}` +
+        `(${note.error}). Ask an admin with "Manage employees" to review it${reviewAt(note.reviewUrl)}` +
         omissionsText(note.omitted)
       );
   }

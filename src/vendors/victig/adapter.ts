@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import { ExternalApiError } from '../../integrations/http-error';
 import {
@@ -160,7 +161,7 @@ export type VictigSecrets = z.infer<typeof victigSecretsSchema>;
 export const victigConnectionInputSchema = z
   .object({
     type: z.literal('victig'),
-    apiBaseUrl: z.url({ error: 'must be the URL of the VICTIG API' }),
+    apiBaseUrl: z.string({ error: 'must be the URL of the VICTIG API' }).pipe(safeUrlSchema),
     accountId: z
       .string({ error: 'must be the VICTIG account id' })
       .min(1, 'must be the VICTIG account id')
@@ -257,7 +258,8 @@ export function victigResults(
   }
   if (settings.decisionTagPrefix !== null) tagPrefixes.push(settings.decisionTagPrefix);
   return {
-    url: results.reportUrl,
+    url: results.reportUrl.url,
+    linkRefused: results.reportUrl.refused,
     lines: [
       `Summary: ${results.summary.trim() || '(none)'}`,
       `Flagged: ${results.flagged ? 'Yes' : 'No'}`,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../../api/signature';
-import { ExternalApiError, parseRetryAfter, requestJson } from '../../integrations/http-error';
+import { exchange, ExternalApiError, parseRetryAfter, requestJson } from '../../integrations/http-error';
+import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
  * Typed client of VICTIG's order API (contract: docs/vendors/victig.md). Every response is validated;
@@ -33,7 +34,8 @@ export const victigResultsSchema = z.object({
   summary: z.string(),
   flagged: z.boolean(),
   decision: z.string(),
-  reportUrl: z.url(),
+  /** Refused (dropped) when it is not a URL we may write: the results go on without it. */
+  reportUrl: offeredLinkSchema,
 });
 export type VictigResults = z.infer<typeof victigResultsSchema>;
 
@@ -153,28 +155,17 @@ export class VictigClient {
    * Not through requestJson: it drops error bodies, and a refusal's code and description are needed here.
    */
   async createOrder(body: VictigOrderRequest, idempotencyKey: string): Promise<VictigCreateOrderResponse> {
-    let response: Response;
-    let text: string;
-    try {
-      response = await fetch(`${this.baseUrl}/api/v1/orders`, {
-        method: 'POST',
-        headers: {
-          Accept: 'application/json',
-          'Content-Type': 'application/json',
-          Authorization: this.authorization,
-          'Idempotency-Key': idempotencyKey,
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      text = await response.text();
-    } catch (err) {
-      throw new ExternalApiError(
-        SERVICE,
-        null,
-        `${SERVICE} could not be reached: ${err instanceof Error ? err.message : String(err)}`,
-      );
-    }
+    const { response, text } = await exchange(SERVICE, `${this.baseUrl}/api/v1/orders`, {
+      method: 'POST',
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/json',
+        Authorization: this.authorization,
+        'Idempotency-Key': idempotencyKey,
+      },
+      body: JSON.stringify(body),
+      timeoutMs: TIMEOUT_MS,
+    });
     const json = parseJson(text);
     if (!response.ok) {
       const error = victigErrorBodySchema.safeParse(json);
