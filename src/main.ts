@@ -24,9 +24,11 @@ async function run(): Promise<void> {
   if (reportLinkKey.development)
     logger.warn('REPORT_LINK_KEY is not set: report links are checked with the development key');
   await migrate(config.DATABASE_URL);
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, { connectionTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS });
   const temporal = await connectClient(config, dataConverter);
-  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey });
+  // One repository for the app and the secret erasure, so the public routes' cache forgets erased connections.
+  const connections = new ConnectionRepository(pool, secretBox);
+  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey, connections });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
@@ -35,7 +37,7 @@ async function run(): Promise<void> {
   relay.start();
   // Erases the secrets of deleted connections once their last running check has ended.
   const retirement = new ConnectionRetirement({
-    connections: new ConnectionRepository(pool, secretBox),
+    connections,
     temporal,
     logger,
     intervalMs: config.CONNECTION_SWEEP_INTERVAL_MS,

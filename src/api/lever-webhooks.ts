@@ -1,7 +1,6 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import type { ConnectionRepository } from '../db/connections';
 import type { WebhookInbox } from '../db/inbox';
 import { leverWebhookSchema } from '../domain/lever-webhook';
 import type { Logger } from '../logger';
@@ -10,6 +9,7 @@ import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
 import { decideLeverDelivery, startRecordedDelivery } from './lever-delivery';
 import { sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
+import type { ConnectionReader } from './connection-cache';
 
 const signedFieldsSchema = z.object({
   token: z.string().min(1).max(200),
@@ -19,7 +19,7 @@ const signedFieldsSchema = z.object({
 });
 
 export interface LeverWebhookDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   inbox: WebhookInbox;
   temporal: Client;
   logger: Logger;

@@ -1,14 +1,14 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import type { ConnectionRepository } from '../db/connections';
 import { ExternalApiError } from '../integrations/http-error';
 import type { Logger } from '../logger';
 import type { ReportLinkKey } from '../report-links';
 import { checkAdapterFor } from '../vendors';
 import { sendProblem } from './problem';
+import type { ConnectionReader } from './connection-cache';
 
 export interface ReportLinkDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   key: ReportLinkKey;
   logger: Logger;
 }

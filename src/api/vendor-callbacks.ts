@@ -1,14 +1,14 @@
 import express, { Router } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
-import type { ConnectionRepository } from '../db/connections';
 import type { Logger } from '../logger';
 import { checkAdapterFor } from '../vendors';
 import { vendorEventSignal } from '../workflows/definitions';
 import { sendProblem } from './problem';
+import type { ConnectionReader } from './connection-cache';
 
 export interface VendorCallbackDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   checks: CheckRepository;
   temporal: Client;
   logger: Logger;
