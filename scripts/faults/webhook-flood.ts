@@ -6,7 +6,7 @@
  * deliveries were acknowledged, the API's database reads of connections, and whether each check started once.
  * The service runs with its default limits, cache and pool timeout (src/config.ts, PUBLIC_LIMIT_DEFAULTS).
  *
- *   npx tsx scripts/faults/webhook-flood.ts [--requests 50000] [--concurrency 500] [--sources 4]
+ *   npx tsx scripts/faults/webhook-flood.ts [--requests 50000] [--concurrency 400] [--sources 4]
  *     [--candidates 60] [--timeout-s 300]
  *
  * Needs PostgreSQL (FAULTS_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/bgc_webhook_flood, recreated)
@@ -24,7 +24,7 @@ import { startStack } from '../../test/support/stack';
 const { values: args } = parseArgs({
   options: {
     requests: { type: 'string', default: '50000' },
-    concurrency: { type: 'string', default: '500' },
+    concurrency: { type: 'string', default: '400' },
     sources: { type: 'string', default: '4' },
     candidates: { type: 'string', default: '60' },
     'timeout-s': { type: 'string', default: '300' },
@@ -84,7 +84,9 @@ async function main(): Promise<number> {
         (d) =>
           !d.delivered || d.attempts.some((a) => a.status !== null && (a.status < 200 || a.status >= 300)),
       ).length;
-      const floodStatuses = [...result.figures.statuses.keys()].filter((s) => ![401, 404, 429].includes(s));
+      const floodStatuses = result.figures.statuses
+        .map(([status]) => status)
+        .filter((s) => ![401, 404, 429].includes(s));
       const ok = refused === 0 && missing === 0 && duplicated === 0 && floodStatuses.length === 0;
       if (refused > 0) console.log(`${refused} real deliveries refused or never acknowledged`);
       if (floodStatuses.length > 0)

@@ -1,140 +1,43 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import type { Pool } from 'pg';
-import { PROBLEM_CONTENT_TYPE } from '../../src/api/problem';
-import { leverSignature } from '../../src/api/signature';
 import type { WebhookDelivery } from '../../src/sandbox/lever-emulator';
+import type { FloodFigures, FloodPlan, StatusCounts } from './flood-client';
 import type { Stack } from './stack';
 
-/** One request of a flood; `kind` groups the figures. */
-export interface FloodRequest {
-  kind: string;
-  url: string;
-  headers: Record<string, string>;
-  body: string;
-}
-
-export interface FloodOptions {
-  requests: number;
-  /** Requests in flight at once, shared evenly by the sources. */
-  concurrency: number;
-  /**
-   * Local addresses the requests come from, in turn: every 127.x.y.z reaches a server on 127.0.0.1 on Linux, so
-   * each one is a source of its own for the service (its peer address), as distinct clients would be.
-   */
-  sources: string[];
-  /** The n-th request (0-based). */
-  request: (n: number) => FloodRequest;
-  /** Called after each answered request with how many have been answered. */
-  onAnswered?: (answered: number) => void;
-}
-
-export interface FloodFigures {
-  requests: number;
-  ms: number;
-  /** Status → count; 0 = no answer (connection error). */
-  statuses: Map<number, number>;
-  byKind: Map<string, Map<number, number>>;
-  /** 429 answers without problem+json or without a Retry-After of whole seconds. */
-  malformed429: number;
-}
-
-const add = (map: Map<number, number>, status: number) => map.set(status, (map.get(status) ?? 0) + 1);
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLIENT = path.join(__dirname, 'flood-client.ts');
 
 /**
- * Sends `requests` POSTs, `concurrency` at a time, over keep-alive connections from each source address, and
- * counts the answers. Every socket is closed when it resolves.
+ * Runs the plan in a flood client process of its own (test/support/flood-client.ts), calling `onAnswered` with
+ * the number of answers so far every 50 answers; resolves with its figures once it has exited.
  */
-export async function flood(options: FloodOptions): Promise<FloodFigures> {
-  const perSource = Math.max(1, Math.ceil(options.concurrency / options.sources.length));
-  const agents = options.sources.map(
-    (localAddress) => new http.Agent({ keepAlive: true, maxSockets: perSource, localAddress }),
-  );
-  const figures: FloodFigures = {
-    requests: 0,
-    ms: 0,
-    statuses: new Map(),
-    byKind: new Map(),
-    malformed429: 0,
-  };
-  let next = 0;
-  let answered = 0;
-  const send = (n: number) =>
-    new Promise<void>((resolve) => {
-      const { kind, url, headers, body } = options.request(n);
-      const agent = agents[n % agents.length];
-      let noted = false;
-      const note = (status: number, malformed = false) => {
-        if (noted) return;
-        noted = true;
-        add(figures.statuses, status);
-        const kindStatuses = figures.byKind.get(kind) ?? new Map<number, number>();
-        figures.byKind.set(kind, add(kindStatuses, status));
-        if (malformed) figures.malformed429 += 1;
-        answered += 1;
-        options.onAnswered?.(answered);
-        resolve();
-      };
-      const req = http.request(
-        url,
-        { method: 'POST', agent, headers: { 'Content-Type': 'application/json', ...headers } },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const malformed =
-              status === 429 &&
-              (!String(res.headers['content-type']).startsWith(PROBLEM_CONTENT_TYPE) ||
-                !/^\d+$/.test(String(res.headers['retry-after'])));
-            note(status, malformed);
-          });
-        },
-      );
-      req.on('error', () => note(0));
-      req.on('response', (res) => res.on('error', () => note(0)));
-      req.end(body);
+export function flood(plan: FloodPlan, onAnswered?: (answered: number) => void): Promise<FloodFigures> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLIENT], {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    let figures: FloodFigures | undefined;
+    child.on('message', (message: { answered?: number; figures?: FloodFigures }) => {
+      if (message.answered !== undefined) onAnswered?.(message.answered);
+      if (message.figures !== undefined) figures = message.figures;
     });
-  const started = Date.now();
-  const lane = async () => {
-    while (next < options.requests) {
-      const n = next;
-      next += 1;
-      await send(n);
-    }
-  };
-  try {
-    await Promise.all(Array.from({ length: options.concurrency }, lane));
-  } finally {
-    for (const agent of agents) agent.destroy();
-  }
-  figures.requests = answered;
-  figures.ms = Date.now() - started;
-  return figures;
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      figures ? resolve(figures) : reject(new Error(`the flood client exited (${code}) without its figures`)),
+    );
+    child.send(plan);
+  });
 }
 
 /** `401×3120 429×1880` */
-export function formatStatuses(statuses: Map<number, number>): string {
-  return [...statuses.entries()]
+export function formatStatuses(statuses: StatusCounts): string {
+  return [...statuses]
     .sort(([a], [b]) => a - b)
     .map(([status, count]) => `${status === 0 ? 'no answer' : status}×${count}`)
     .join(' ');
-}
-
-/** A Lever delivery signed with `signatureToken` (a wrong one for a forgery), as Lever sends it. */
-export function leverBody(
-  signatureToken: string,
-  data: Record<string, unknown>,
-  token = randomBytes(24).toString('hex'),
-): string {
-  const triggeredAt = Date.now();
-  return JSON.stringify({
-    id: randomUUID(),
-    event: 'candidateStageChange',
-    triggeredAt,
-    token,
-    signature: leverSignature(signatureToken, token, triggeredAt),
-    data,
-  });
 }
 
 /**
@@ -183,6 +86,8 @@ export interface LeverFloodResult {
   figures: FloodFigures;
   /** The Lever emulator's real deliveries made during the flood. */
   real: WebhookDelivery[];
+  /** For each acknowledged real delivery, ms from the move in Lever to its 2xx answer (retries included). */
+  ackMs: number[];
   /** The API's reads of connections during the flood, by id. */
   readsById: Map<string, number>;
 }
@@ -190,8 +95,8 @@ export interface LeverFloodResult {
 /**
  * The flood scenario on a new Lever → Certn connection: 80 % forged deliveries to its webhook URL (well-formed,
  * signed with a wrong token), 10 % deliveries to made-up connection ids, 10 % forged Certn callbacks to its
- * callback URL; meanwhile the Lever emulator moves `candidates` candidates into the trigger stage, three at a
- * time, spread evenly over the flood.
+ * callback URL, sent by the flood client process; meanwhile the Lever emulator moves `candidates` candidates into
+ * the trigger stage, three at a time, spread evenly over the flood.
  */
 export async function floodWhileLeverDelivers(
   stack: Stack,
@@ -211,54 +116,47 @@ export async function floodWhileLeverDelivers(
   );
   const unknownIds = Array.from({ length: 20 }, () => `conn_${randomBytes(12).toString('hex')}`);
   const webhookBase = connection.webhookUrl.slice(0, connection.webhookUrl.lastIndexOf('/') + 1);
-  const forged = (opportunityId: string | undefined) =>
-    leverBody('guessed', { opportunityId, toStageId: trigger });
-
-  const request = (n: number): FloodRequest => {
-    if (n % 10 === 8) {
-      return {
-        kind: 'lever, unknown id',
-        url: `${webhookBase}${unknownIds[Math.floor(n / 10) % unknownIds.length]}`,
-        headers: {},
-        body: forged(opportunities[0]),
-      };
-    }
-    if (n % 10 === 9) {
-      return {
-        kind: 'certn callback, bad signature',
-        url: connection.vendorCallbackUrl,
-        headers: { 'X-Signature': randomBytes(32).toString('hex') },
-        body: JSON.stringify({ id: randomUUID(), type: 'CASE_STATUS_CHANGED', object_id: randomUUID() }),
-      };
-    }
-    return {
-      kind: 'lever, bad signature',
-      url: connection.webhookUrl,
-      headers: {},
-      body: forged(opportunities[n % opportunities.length]),
-    };
+  const plan: FloodPlan = {
+    ...options,
+    leverUrl: connection.webhookUrl,
+    leverData: opportunities.map((opportunityId) => ({ opportunityId, toStageId: trigger })),
+    unknownUrls: unknownIds.map((id) => `${webhookBase}${id}`),
+    callbackUrl: connection.vendorCallbackUrl,
   };
 
   const batches = Math.ceil(options.candidates / 3);
   const every = Math.max(1, Math.floor(options.requests / (batches + 1)));
   const deliveries: Promise<WebhookDelivery[]>[] = [];
+  const movedAt = new Map<string, number>();
   const onAnswered = (answered: number) => {
-    if (answered % every !== 0 || deliveries.length >= batches) return;
-    const batch = opportunities.slice(deliveries.length * 3, deliveries.length * 3 + 3);
-    deliveries.push(
-      Promise.all(batch.map((id) => stack.lever.moveToStage(id, trigger))).then((d) => d.flat()),
-    );
+    while (deliveries.length < batches && answered >= (deliveries.length + 1) * every) {
+      const batch = opportunities.slice(deliveries.length * 3, deliveries.length * 3 + 3);
+      for (const id of batch) movedAt.set(id, Date.now());
+      deliveries.push(
+        Promise.all(batch.map((id) => stack.lever.moveToStage(id, trigger))).then((d) => d.flat()),
+      );
+    }
   };
 
   const watch = watchConnectionReads(stack.apiPool);
   let figures: FloodFigures;
   try {
-    figures = await flood({ ...options, request, onAnswered });
+    figures = await flood(plan, onAnswered);
   } finally {
     watch.stop();
   }
   const real = (await Promise.all(deliveries)).flat();
-  return { connection, opportunities, unknownIds, figures, real, readsById: watch.reads };
+  const ackMs = real.flatMap((d) => {
+    const acknowledged = d.attempts.find((a) => a.status !== null && a.status >= 200 && a.status < 300);
+    const moved = movedAt.get(String(d.body.data.opportunityId));
+    return acknowledged && moved !== undefined ? [acknowledged.at - moved] : [];
+  });
+  return { connection, opportunities, unknownIds, figures, real, ackMs, readsById: watch.reads };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? 0;
 }
 
 /** The figures of a flood scenario, a few lines. */
@@ -275,7 +173,8 @@ export function describeLeverFlood(result: LeverFloodResult, options: LeverFlood
     ...[...figures.byKind].map(([kind, statuses]) => `  ${kind}: ${formatStatuses(statuses)}`),
     `real deliveries during the flood: ${real.length}, acknowledged on the first attempt: ${firstAttempt}, ` +
       `later (Lever's retry): ${real.filter((d) => d.delivered).length - firstAttempt}, ` +
-      `never: ${real.filter((d) => !d.delivered).length}`,
+      `never: ${real.filter((d) => !d.delivered).length}; acknowledged after (ms) median ${percentile(result.ackMs, 0.5)}, ` +
+      `90th percentile ${percentile(result.ackMs, 0.9)}, longest ${percentile(result.ackMs, 1)}`,
     `connection reads by the API during the flood: ${[...readsById.values()].reduce((a, b) => a + b, 0)} ` +
       `(${readsById.size} ids)`,
   ].join('\n');
