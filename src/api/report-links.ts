@@ -38,7 +38,7 @@ export function reportLinkRouter(deps: ReportLinkDeps): Router {
     const link = linkSchema.safeParse({ ...req.params, token: req.query.token });
     if (!link.success) return notFound(res);
     const { connectionId, reportId, token } = link.data;
-    // Checked before anything is looked up, so a wrong token costs nothing and tells nothing.
+    // Checked before the connection is used, so a wrong token costs no vendor call and tells nothing.
     if (!deps.key.matches(connectionId, reportId, token)) return notFound(res);
 
     const connection = await deps.connections.find(connectionId);
