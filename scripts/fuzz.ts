@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
 import { startStack } from '../test/support/stack';
-import { fuzzProperties, setUpFuzz, type Figures } from '../test/fuzz/harness';
+import { FUZZ_PUBLIC_LIMITS, fuzzProperties, setUpFuzz, type Figures } from '../test/fuzz/harness';
 
 const { values: args } = parseArgs({
   options: {
@@ -66,7 +66,7 @@ async function fuzz(): Promise<number> {
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile);
   console.log(`service logs: ${logFile}`);
-  const stack = await startStack({ logDestination: log, logLevel: 'warn' });
+  const stack = await startStack({ logDestination: log, logLevel: 'warn', publicLimits: FUZZ_PUBLIC_LIMITS });
   const failures: { name: string; seed: number; report: string }[] = [];
   let figures: Figures | undefined;
   try {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Ids of the keys that encrypt connection secrets; stored next to each ciphertext, so not secret themselves. */
@@ -109,6 +110,38 @@ const reportLinkKeySchema = z.preprocess(
     })
     .optional(),
 );
+
+/**
+ * Defaults of the public routes' protections (README, Security: floods and rate limits). Lever bulk moves send
+ * hundreds of deliveries a minute per connection; these leave ample room above that.
+ */
+export const PUBLIC_LIMIT_DEFAULTS: Readonly<
+  Record<
+    | 'RATE_LIMIT_WINDOW_MS'
+    | 'RATE_LIMIT_SOURCE_REFUSED'
+    | 'RATE_LIMIT_CONNECTION_ACCEPTED'
+    | 'CONNECTION_CACHE_TTL_MS'
+    | 'CONNECTION_CACHE_MAX'
+    | 'DATABASE_POOL_TIMEOUT_MS',
+    number
+  >
+> = Object.freeze({
+  RATE_LIMIT_WINDOW_MS: 60_000,
+  RATE_LIMIT_SOURCE_REFUSED: 1000,
+  RATE_LIMIT_CONNECTION_ACCEPTED: 3000,
+  CONNECTION_CACHE_TTL_MS: 5000,
+  CONNECTION_CACHE_MAX: 10_000,
+  DATABASE_POOL_TIMEOUT_MS: 3000,
+});
+
+/** One `TRUST_PROXY` entry: an IPv4/IPv6 address or subnet, or one of Express's names for address ranges. */
+function isTrustProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
@@ -245,6 +278,73 @@ const apiSettingsSchema = baseConfigSchema.extend({
    * OIDC access token). Refused when NODE_ENV is production.
    */
   CODEC_ALLOW_ANONYMOUS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+  /**
+   * Proxies in front of the API whose X-Forwarded-For is believed (Express's `trust proxy`): a hop count, or
+   * addresses, subnets and `loopback`/`linklocal`/`uniquelocal`, comma-separated. Unset: none, so the source of a
+   * request is the peer address (see README, Security: floods and rate limits).
+   */
+  TRUST_PROXY: z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .transform((text, ctx) => {
+        if (/^\d{1,2}$/.test(text.trim())) return Number(text.trim());
+        const entries = text
+          .split(',')
+          .map((e) => e.trim())
+          .filter(Boolean);
+        if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'names no proxy' });
+        for (const entry of entries) {
+          if (!isTrustProxyEntry(entry)) {
+            ctx.addIssue({
+              code: 'custom',
+              message: `"${entry}" is not a hop count, an address, a subnet or loopback/linklocal/uniquelocal`,
+            });
+          }
+        }
+        return entries;
+      })
+      .optional(),
+  ),
+  /** Window of the public routes' rate limits (ms). */
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_WINDOW_MS),
+  /** Refused requests (any 4xx/5xx) one source may make to the public routes per window; then 429 until it ends. */
+  RATE_LIMIT_SOURCE_REFUSED: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_SOURCE_REFUSED),
+  /** Accepted requests one connection's public URLs may take per window; then 429 until it ends. */
+  RATE_LIMIT_CONNECTION_ACCEPTED: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_CONNECTION_ACCEPTED),
+  /**
+   * How long the public routes keep a connection (and the fact that an id is unknown) in memory (ms): the longest
+   * another API process may act on a connection changed, paused or deleted through this one.
+   */
+  CONNECTION_CACHE_TTL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(60_000)
+    .default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_TTL_MS),
+  /** Connections kept at most, and unknown ids kept at most (each its own LRU). */
+  CONNECTION_CACHE_MAX: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_MAX),
+  /**
+   * Longest wait for a database connection from the API's pool (ms), queue included; a request that waits longer
+   * is answered 503 problem+json with Retry-After (Lever and the vendors retry).
+   */
+  DATABASE_POOL_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(PUBLIC_LIMIT_DEFAULTS.DATABASE_POOL_TIMEOUT_MS),
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */

@@ -26,14 +26,16 @@ async function run(): Promise<void> {
   const reportLinkKey = reportLinkKeyFromConfig(config); // refuses production without REPORT_LINK_KEY
   if (reportLinkKey.development)
     logger.warn('REPORT_LINK_KEY is not set: report links are checked with the development key');
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, { connectionTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS });
   // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
   await checkRuntimeDatabase(pool, {
     production: config.NODE_ENV === 'production',
     warn: (message) => logger.warn(message),
   });
   const temporal = await connectClient(config, dataConverter);
-  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey });
+  // One repository for the app and the secret erasure, so the public routes' cache forgets erased connections.
+  const connections = new ConnectionRepository(pool, secretBox);
+  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey, connections });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
@@ -42,7 +44,7 @@ async function run(): Promise<void> {
   relay.start();
   // Erases the secrets of deleted connections once their last running check has ended.
   const retirement = new ConnectionRetirement({
-    connections: new ConnectionRepository(pool, secretBox),
+    connections,
     temporal,
     logger,
     intervalMs: config.CONNECTION_SWEEP_INTERVAL_MS,

@@ -12,8 +12,10 @@ import { reportLinkKeyFromEnv, type ReportLinkKey } from '../report-links';
 import { adminRouter } from './admin';
 import { ashbyPartnerRouter } from './ashby-partner';
 import { codecRouter } from './codec-router';
+import { ConnectionCache } from './connection-cache';
 import { leverWebhookRouter } from './lever-webhooks';
 import { answerParserErrorsWithProblems, notFoundHandler, problemHandler } from './problem';
+import { publicRouteLimits } from './public-limits';
 import { reportLinkRouter } from './report-links';
 import { vendorCallbackRouter } from './vendor-callbacks';
 
@@ -27,8 +29,19 @@ export interface AppDeps {
     | 'TEMPORAL_TASK_QUEUE'
     | 'VENDOR_POLL_INTERVAL_MS'
     | 'ACTIVITY_MAX_ATTEMPTS'
+    | 'TRUST_PROXY'
+    | 'RATE_LIMIT_WINDOW_MS'
+    | 'RATE_LIMIT_SOURCE_REFUSED'
+    | 'RATE_LIMIT_CONNECTION_ACCEPTED'
+    | 'CONNECTION_CACHE_TTL_MS'
+    | 'CONNECTION_CACHE_MAX'
   >;
   pool: Pool;
+  /**
+   * The connections: pass the repository other parts of the API process change connections through (e.g. the
+   * secret erasure), so that the public routes' cache forgets what they change; made from `pool` when not given.
+   */
+  connections?: ConnectionRepository;
   temporal: Client;
   logger: Logger;
   /** Encrypts connection secrets at rest; read from the environment when not given. */
@@ -38,11 +51,18 @@ export interface AppDeps {
 }
 
 /** The HTTP front: Lever webhooks, vendor callbacks, report links and the admin API. */
-export function createApp({ config, pool, temporal, logger, secretBox, reportLinkKey }: AppDeps): Express {
+export function createApp(deps: AppDeps): Express {
+  const { config, pool, temporal, logger, secretBox, reportLinkKey } = deps;
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY ?? false);
   answerParserErrorsWithProblems(app);
-  const connections = new ConnectionRepository(pool, secretBox);
+  const connections = deps.connections ?? new ConnectionRepository(pool, secretBox);
+  // The public routes read connections through a short-lived cache, so a flood costs no database work.
+  const publicConnections = new ConnectionCache(connections, {
+    ttlMs: config.CONNECTION_CACHE_TTL_MS,
+    max: config.CONNECTION_CACHE_MAX,
+  });
   const checks = new CheckRepository(pool);
   const start = {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -54,8 +74,19 @@ export function createApp({ config, pool, temporal, logger, secretBox, reportLin
     res.json({ ok: true });
   });
   app.use(
+    publicRouteLimits({
+      settings: {
+        windowMs: config.RATE_LIMIT_WINDOW_MS,
+        sourceRefused: config.RATE_LIMIT_SOURCE_REFUSED,
+        connectionAccepted: config.RATE_LIMIT_CONNECTION_ACCEPTED,
+      },
+      connections: publicConnections,
+      logger,
+    }),
+  );
+  app.use(
     leverWebhookRouter({
-      connections,
+      connections: publicConnections,
       inbox: new WebhookInbox(pool),
       temporal,
       logger,
@@ -65,7 +96,13 @@ export function createApp({ config, pool, temporal, logger, secretBox, reportLin
     }),
   );
   app.use(
-    vendorCallbackRouter({ connections, checks, temporal, logger, bodyLimit: config.WEBHOOK_BODY_LIMIT }),
+    vendorCallbackRouter({
+      connections: publicConnections,
+      checks,
+      temporal,
+      logger,
+      bodyLimit: config.WEBHOOK_BODY_LIMIT,
+    }),
   );
   app.use(
     adminRouter({
@@ -78,10 +115,22 @@ export function createApp({ config, pool, temporal, logger, secretBox, reportLin
     }),
   );
   app.use(
-    ashbyPartnerRouter({ connections, assessments: new AssessmentRepository(pool), temporal, logger, start }),
+    ashbyPartnerRouter({
+      connections: publicConnections,
+      assessments: new AssessmentRepository(pool),
+      temporal,
+      logger,
+      start,
+    }),
   );
   app.use('/codec', codecRouter({ config, temporal }));
-  app.use(reportLinkRouter({ connections, key: reportLinkKey ?? reportLinkKeyFromEnv(), logger }));
+  app.use(
+    reportLinkRouter({
+      connections: publicConnections,
+      key: reportLinkKey ?? reportLinkKeyFromEnv(),
+      logger,
+    }),
+  );
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
   return app;

@@ -3,7 +3,6 @@ import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { AssessmentRepository } from '../db/assessments';
-import type { ConnectionRepository } from '../db/connections';
 import type { Connection } from '../domain/connection';
 import {
   ashbyPartnerAuthorized,
@@ -16,9 +15,10 @@ import type { CheckVendorAdapter } from '../vendors/types';
 import { cancelCheckSignal, checkWorkflowId } from '../workflows/definitions';
 import { startWorkflow, type StartOptions } from './check-starter';
 import { sendProblem } from './problem';
+import type { ConnectionReader } from './connection-cache';
 
 export interface AshbyPartnerDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   assessments: AssessmentRepository;
   temporal: Client;
   logger: Logger;

@@ -1,7 +1,6 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import type { ConnectionRepository } from '../db/connections';
 import { isRefused, type RefusedOutcome, type WebhookInbox } from '../db/inbox';
 import { leverWebhookSchema } from '../domain/lever-webhook';
 import type { Logger } from '../logger';
@@ -11,6 +10,7 @@ import { fieldIssues, type FieldIssue } from './connection-input';
 import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
 import { isUnstorableValue, sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
+import type { ConnectionReader } from './connection-cache';
 
 /** The part of the body Lever signs; judged before the connection is looked up, so it says nothing about the id. */
 const signedFieldsSchema = z.object({
@@ -35,7 +35,7 @@ function unauthenticated(res: Response) {
 }
 
 export interface LeverWebhookDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   inbox: WebhookInbox;
   temporal: Client;
   logger: Logger;

@@ -3,9 +3,13 @@ import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, Express, RequestHandler, Response } from 'express';
 import createError, { isHttpError } from 'http-errors';
 import { DatabaseError } from 'pg';
+import { isDatabaseUnavailable } from '../db/pool';
 import type { Logger } from '../logger';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Seconds a client should wait before retrying a request that found no database connection. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Sends an RFC 9457 problem document. */
 export function sendProblem(
@@ -63,6 +67,12 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
         400,
         'The request carries a value that cannot be stored (e.g. a NUL character or an unpaired surrogate).',
       );
+    }
+    if (isDatabaseUnavailable(err) && !res.headersSent) {
+      // Answered at once rather than queued: Lever and the vendors deliver again later.
+      logger.warn({ err, method: req.method }, 'no database connection for the request');
+      res.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      return sendProblem(res, 503, 'The service is busy; please retry the request later.');
     }
     logger.error(
       { err, method: req.method, path: (req.route as { path?: string } | undefined)?.path ?? 'unmatched' },

@@ -1,14 +1,14 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import type { ConnectionRepository } from '../db/connections';
 import { ExternalApiError } from '../integrations/http-error';
 import type { Logger } from '../logger';
 import type { ReportLinkKey } from '../report-links';
 import { checkAdapterFor } from '../vendors';
 import { sendProblem } from './problem';
+import type { ConnectionReader } from './connection-cache';
 
 export interface ReportLinkDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   key: ReportLinkKey;
   logger: Logger;
 }
@@ -38,7 +38,7 @@ export function reportLinkRouter(deps: ReportLinkDeps): Router {
     const link = linkSchema.safeParse({ ...req.params, token: req.query.token });
     if (!link.success) return notFound(res);
     const { connectionId, reportId, token } = link.data;
-    // Checked before anything is looked up, so a wrong token costs nothing and tells nothing.
+    // Checked before the connection is used, so a wrong token costs no vendor call and tells nothing.
     if (!deps.key.matches(connectionId, reportId, token)) return notFound(res);
 
     const connection = await deps.connections.find(connectionId);

@@ -1,11 +1,11 @@
 import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
-import type { ConnectionRepository } from '../db/connections';
 import type { Logger } from '../logger';
 import { checkAdapterFor } from '../vendors';
 import { vendorEventSignal } from '../workflows/definitions';
 import { sendProblem } from './problem';
+import type { ConnectionReader } from './connection-cache';
 
 /** The one answer to a callback that is not signed for its URL, whatever the reason. */
 function unauthenticated(res: Response) {
@@ -13,7 +13,7 @@ function unauthenticated(res: Response) {
 }
 
 export interface VendorCallbackDeps {
-  connections: ConnectionRepository;
+  connections: ConnectionReader;
   checks: CheckRepository;
   temporal: Client;
   logger: Logger;

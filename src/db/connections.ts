@@ -116,6 +116,12 @@ const eventRowSchema = z.object({
   detail: z.unknown(),
 });
 
+/** A connection as the public routes read it: without its secrets, and with them unless they were erased. */
+export interface ConnectionLookup {
+  summary: ConnectionSummary;
+  connection: Connection | undefined;
+}
+
 /** Why an activity cannot use a connection any more: it is not there, or it was deleted and its secrets erased. */
 export class ConnectionUnavailable extends Error {
   override readonly name = 'ConnectionUnavailable';
@@ -129,6 +135,7 @@ export class ConnectionUnavailable extends Error {
  */
 export class ConnectionRepository {
   private readonly box: SecretBox;
+  private readonly changeListeners = new Set<(id: string) => void>();
 
   constructor(
     private readonly pool: Pool,
@@ -137,10 +144,20 @@ export class ConnectionRepository {
     this.box = box ?? secretBoxFromEnv();
   }
 
+  /** Calls `listener` with the id of each connection this repository changed, once the change is committed. */
+  onChange(listener: (id: string) => void): void {
+    this.changeListeners.add(listener);
+  }
+
+  private changed<T>(id: string, result: T): T {
+    for (const listener of this.changeListeners) listener(id);
+    return result;
+  }
+
   async create(input: NewConnection, event: EventInput): Promise<Connection> {
     const id = `conn_${randomBytes(12).toString('hex')}`;
     const secrets: Secrets = { ats: input.ats.secrets, vendor: input.vendorSecrets };
-    return inTransaction(this.pool, async (client) => {
+    const created = await inTransaction(this.pool, async (client) => {
       const result = await client.query(
         `INSERT INTO connections (id, name, ats, vendor, settings, secrets_sealed)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -156,14 +173,12 @@ export class ConnectionRepository {
       await appendEvent(client, id, 'created', event);
       return this.fromRow(result.rows[0]);
     });
+    return this.changed(id, created);
   }
 
   /** The connection with its secrets, or undefined when there is none or its secrets were erased. */
   async find(id: string): Promise<Connection | undefined> {
-    const result = await this.pool.query('SELECT * FROM connections WHERE id = $1', [id]);
-    if (result.rowCount === 0) return undefined;
-    const row = rowSchema.parse(result.rows[0]);
-    return row.secrets_erased_at === null ? this.fromRow(row) : undefined;
+    return (await this.lookup(id))?.connection;
   }
 
   async get(id: string): Promise<Connection> {
@@ -177,6 +192,20 @@ export class ConnectionRepository {
   async findSummary(id: string): Promise<ConnectionSummary | undefined> {
     const result = await this.pool.query('SELECT * FROM connections WHERE id = $1', [id]);
     return result.rowCount === 0 ? undefined : summaryOf(rowSchema.parse(result.rows[0]));
+  }
+
+  /**
+   * `findSummary` and `find` in one read: the connection without its secrets (deleted ones included) and, unless
+   * they were erased, with them; undefined when there is no such connection.
+   */
+  async lookup(id: string): Promise<ConnectionLookup | undefined> {
+    const result = await this.pool.query('SELECT * FROM connections WHERE id = $1', [id]);
+    if (result.rowCount === 0) return undefined;
+    const row = rowSchema.parse(result.rows[0]);
+    return {
+      summary: summaryOf(row),
+      connection: row.secrets_erased_at === null ? toConnection(row, this.secretsOf(row)) : undefined,
+    };
   }
 
   /** Every connection whose secrets are still there, decrypted. */
@@ -206,7 +235,7 @@ export class ConnectionRepository {
     event: EventInput,
   ): Promise<Connection | 'conflict'> {
     const secrets: Secrets = { ats: next.ats.secrets, vendor: next.vendorSecrets };
-    return inTransaction(this.pool, async (client) => {
+    const updated = await inTransaction(this.pool, async (client) => {
       const result = await client.query(
         `UPDATE connections SET name = $2, settings = $3, secrets_sealed = $4, secrets = NULL,
            version = version + 1, updated_at = now()
@@ -223,6 +252,7 @@ export class ConnectionRepository {
       await appendEvent(client, id, 'updated', event);
       return this.fromRow(result.rows[0]);
     });
+    return this.changed(id, updated);
   }
 
   /**
@@ -234,7 +264,7 @@ export class ConnectionRepository {
     paused: boolean,
     event: EventInput,
   ): Promise<{ connection: ConnectionSummary; changed: boolean } | undefined> {
-    return inTransaction(this.pool, async (client) => {
+    const outcome = await inTransaction(this.pool, async (client) => {
       const result = await client.query(
         `UPDATE connections SET paused_at = CASE WHEN $2 THEN now() END, version = version + 1, updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL AND (paused_at IS NULL) = $2 RETURNING *`,
@@ -251,11 +281,12 @@ export class ConnectionRepository {
         ? undefined
         : { connection: summaryOf(rowSchema.parse(current.rows[0])), changed: false };
     });
+    return this.changed(id, outcome);
   }
 
   /** Marks a connection deleted; false when there is none or it already was. Its secrets stay until erased. */
   async markDeleted(id: string, event: EventInput): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
+    const deleted = await inTransaction(this.pool, async (client) => {
       const result = await client.query(
         `UPDATE connections SET deleted_at = now(), version = version + 1, updated_at = now()
          WHERE id = $1 AND deleted_at IS NULL`,
@@ -265,11 +296,12 @@ export class ConnectionRepository {
       await appendEvent(client, id, 'deleted', event);
       return true;
     });
+    return this.changed(id, deleted);
   }
 
   /** Erases the secrets of a deleted connection (once); true when this call erased them. */
   async eraseSecrets(id: string, event: EventInput): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
+    const erased = await inTransaction(this.pool, async (client) => {
       const result = await client.query(
         `UPDATE connections SET secrets = NULL, secrets_sealed = NULL, secrets_erased_at = now()
          WHERE id = $1 AND deleted_at IS NOT NULL AND secrets_erased_at IS NULL`,
@@ -279,6 +311,7 @@ export class ConnectionRepository {
       await appendEvent(client, id, 'secrets-erased', event);
       return true;
     });
+    return this.changed(id, erased);
   }
 
   /** Deleted connections whose secrets still wait for their last running check to end. */

@@ -1,7 +1,40 @@
 import { Pool, type PoolClient } from 'pg';
 
-export function createPool(databaseUrl: string, max = 10): Pool {
-  return new Pool({ connectionString: databaseUrl, max });
+export interface PoolOptions {
+  /** Connections at most; default 10. */
+  max?: number;
+  /**
+   * Longest wait for a connection (ms), in the pool's queue or while a new one is opened; then the query fails
+   * (see `isDatabaseUnavailable`). Default: no limit.
+   */
+  connectionTimeoutMs?: number;
+}
+
+export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool {
+  return new Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs,
+  });
+}
+
+/** pg-pool's errors when no connection came within `connectionTimeoutMillis` (it gives them no code). */
+const POOL_TIMEOUT_MESSAGES = [
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+];
+
+/** Why a new connection could not be opened: refused, the server starting up, or out of connection slots. */
+const CONNECT_FAILURE_CODES = ['ECONNREFUSED', '57P03', '53300'];
+
+/** No database connection could be had: none came within the pool's timeout, or the server refused one. */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return (
+    POOL_TIMEOUT_MESSAGES.includes(err.message) ||
+    (typeof code === 'string' && CONNECT_FAILURE_CODES.includes(code))
+  );
 }
 
 /** Runs `fn` in one transaction on one pooled client: committed when it returns, rolled back when it throws. */

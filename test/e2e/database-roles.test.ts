@@ -190,7 +190,7 @@ describe('database roles: the service runs as a role that cannot alter the schem
     expect(warnings).toEqual([]);
 
     // The superuser that migrated the tests' database: it could drop the trigger.
-    const owner = createPool(process.env.MIGRATION_DATABASE_URL ?? '', 1);
+    const owner = createPool(process.env.MIGRATION_DATABASE_URL ?? '', { max: 1 });
     try {
       await expect(checkRuntimeDatabase(owner, { production: true, warn })).rejects.toThrow(
         /^Invalid configuration: DATABASE_URL connects as "\w+", which is a superuser, .*owns the tables/,
@@ -206,7 +206,7 @@ describe('database roles: the service runs as a role that cannot alter the schem
     const name = `bgc_unmigrated_${process.pid}`;
     await asOwner((admin) => admin.query(`CREATE DATABASE "${name}"`));
     url.pathname = `/${name}`;
-    const unmigrated = createPool(url.toString(), 1);
+    const unmigrated = createPool(url.toString(), { max: 1 });
     try {
       await expect(checkRuntimeDatabase(unmigrated, { production: false, warn })).rejects.toThrow(
         /lacks \d+ migration\(s\) of this version \(1732330000000_initial, .*1732395000000_runtime-role\): run npm run migrate/,

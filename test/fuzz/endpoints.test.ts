@@ -1,7 +1,13 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { startStack, type Stack } from '../support/stack';
-import { fuzzProperties, setUpFuzz, type FuzzContext, type FuzzProperty } from './harness';
+import {
+  FUZZ_PUBLIC_LIMITS,
+  fuzzProperties,
+  setUpFuzz,
+  type FuzzContext,
+  type FuzzProperty,
+} from './harness';
 
 /**
  * Property-based fuzzing of every public endpoint over real HTTP (raw sockets, so any bytes go): random and
@@ -26,7 +32,7 @@ describe('fuzzing every public endpoint (fast-check)', () => {
   beforeAll(async () => {
     mkdirSync(path.dirname(LOG_FILE), { recursive: true });
     log = createWriteStream(LOG_FILE);
-    stack = await startStack({ logDestination: log, logLevel: 'warn' });
+    stack = await startStack({ logDestination: log, logLevel: 'warn', publicLimits: FUZZ_PUBLIC_LIMITS });
     ctx = await setUpFuzz(stack);
     properties = fuzzProperties(ctx);
   });

@@ -71,6 +71,12 @@ export interface LeverTarget extends LeverContext {
   vendor: CallbackVendor;
   callbackSecret: string;
 }
+/**
+ * The rate limits of the fuzzed stack: out of reach, as every request comes from 127.0.0.1 and the limits would
+ * answer 429 where the properties expect the handlers' answers (test/e2e/flood.test.ts tests the limits).
+ */
+export const FUZZ_PUBLIC_LIMITS = { RATE_LIMIT_SOURCE_REFUSED: 1e9, RATE_LIMIT_CONNECTION_ACCEPTED: 1e9 };
+
 export interface AshbyTarget {
   id: string;
   partnerSecret: string;

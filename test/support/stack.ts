@@ -9,7 +9,7 @@ import { ConnectionRetirement } from '../../src/api/connection-retirement';
 import { DedupeRetention } from '../../src/api/dedupe-retention';
 import { createInboxRelay } from '../../src/api/inbox-relay';
 import { ConnectionRepository } from '../../src/db/connections';
-import { baseConfigSchema, loadConfig } from '../../src/config';
+import { baseConfigSchema, loadConfig, PUBLIC_LIMIT_DEFAULTS } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { ReportLinkKey, ReportLinks } from '../../src/report-links';
@@ -46,6 +46,8 @@ export interface StackOptions {
   leverRateLimit?: { perSecond: number; burst: number };
   /** The worker's Lever limiter; default the service's defaults (9/s, burst 15, 20 s longest wait). */
   leverLimiter?: Partial<LeverRateLimitSettings>;
+  /** The API's rate limits, connection cache and pool timeout; default the service's (PUBLIC_LIMIT_DEFAULTS). */
+  publicLimits?: Partial<typeof PUBLIC_LIMIT_DEFAULTS>;
 }
 
 export type Stack = Awaited<ReturnType<typeof startStack>>;
@@ -92,6 +94,13 @@ export async function startStack(options: StackOptions = {}) {
   );
   const taskQueue = `test-${randomBytes(6).toString('hex')}`;
   const pool: Pool = createPool(databaseUrl);
+  const publicLimits = { ...PUBLIC_LIMIT_DEFAULTS, ...options.publicLimits };
+  // The API's own pool, as in its own process: the worker's load does not hold it up, and the reverse.
+  const apiPool: Pool = createPool(databaseUrl, {
+    connectionTimeoutMs: publicLimits.DATABASE_POOL_TIMEOUT_MS,
+  });
+  // One repository for the API and the secret erasure, as in src/main.ts.
+  const apiConnections = new ConnectionRepository(apiPool);
   const autoAdvanceMs = options.vendorAutoAdvanceMs ?? null;
 
   const lever = await startLeverEmulator({
@@ -120,8 +129,11 @@ export async function startStack(options: StackOptions = {}) {
         TEMPORAL_TASK_QUEUE: taskQueue,
         VENDOR_POLL_INTERVAL_MS: options.pollIntervalMs ?? 60 * 60 * 1000,
         ACTIVITY_MAX_ATTEMPTS: options.maxAttempts ?? 5,
+        TRUST_PROXY: undefined,
+        ...publicLimits,
       },
-      pool,
+      pool: apiPool,
+      connections: apiConnections,
       temporal,
       logger,
       reportLinkKey,
@@ -137,14 +149,14 @@ export async function startStack(options: StackOptions = {}) {
       ACTIVITY_MAX_ATTEMPTS: options.maxAttempts ?? 5,
       INBOX_RELAY_INTERVAL_MS: 250,
     },
-    pool,
+    pool: apiPool,
     temporal,
     logger,
     connectionIds: ownConnections,
   });
   relay.start();
   const retirement = new ConnectionRetirement({
-    connections: new ConnectionRepository(pool),
+    connections: apiConnections,
     temporal,
     logger,
     intervalMs: 250,
@@ -290,7 +302,7 @@ export async function startStack(options: StackOptions = {}) {
       ashby.close(),
       smtp.close(),
     ]);
-    await pool.end();
+    await Promise.all([pool.end(), apiPool.end()]);
   }
 
   return {
@@ -309,6 +321,7 @@ export async function startStack(options: StackOptions = {}) {
     reportLinks,
     temporal,
     pool,
+    apiPool,
     taskQueue,
     unique,
     leverAccount,

@@ -81,6 +81,32 @@ describe('configuration', () => {
       }).WEBHOOK_RETENTION_MS,
     ).toBe(3_600_000);
   });
+
+  it('reads the public routes’ limits, cache and pool timeout, and which proxies to believe', () => {
+    const api = { ADMIN_TOKEN: 'x'.repeat(16) };
+    expect(loadConfig(apiConfigSchema, api).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig(apiConfigSchema, api)).toMatchObject({
+      RATE_LIMIT_WINDOW_MS: 60_000,
+      RATE_LIMIT_SOURCE_REFUSED: 1000,
+      RATE_LIMIT_CONNECTION_ACCEPTED: 3000,
+      CONNECTION_CACHE_TTL_MS: 5000,
+      CONNECTION_CACHE_MAX: 10_000,
+      DATABASE_POOL_TIMEOUT_MS: 3000,
+    });
+    expect(loadConfig(apiConfigSchema, { ...api, TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(
+      loadConfig(apiConfigSchema, { ...api, TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).TRUST_PROXY,
+    ).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    for (const wrong of ['true', '10.0.0.0/33', 'proxy.example.com', ',']) {
+      expect(() => loadConfig(apiConfigSchema, { ...api, TRUST_PROXY: wrong })).toThrow(/TRUST_PROXY/);
+    }
+    expect(() => loadConfig(apiConfigSchema, { ...api, CONNECTION_CACHE_TTL_MS: '600000' })).toThrow(
+      /CONNECTION_CACHE_TTL_MS/,
+    );
+    expect(() => loadConfig(apiConfigSchema, { ...api, RATE_LIMIT_SOURCE_REFUSED: '0' })).toThrow(
+      /RATE_LIMIT_SOURCE_REFUSED/,
+    );
+  });
   it('gives the worker working defaults once its SMTP server is named', () => {
     expect(() => loadConfig(workerConfigSchema, {})).toThrow(/SMTP_URL/);
     expect(loadConfig(workerConfigSchema, { SMTP_URL: 'smtp://127.0.0.1:2525' })).toMatchObject({
