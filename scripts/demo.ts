@@ -167,6 +167,8 @@ async function main(): Promise<void> {
     VENDOR_POLL_INTERVAL_MS: '30000',
     SMTP_URL: `smtp://${smtp.host}:${smtp.port}`,
     ...demoPayloadKeys(),
+    // Public development keys for connection secrets and report links (README, Security): never in production.
+    BGC_DEVELOPMENT_KEYS: 'true',
     // The dev server's Web UI cannot send a bearer token; the demo API listens on 127.0.0.1 only.
     CODEC_ALLOW_ANONYMOUS: 'true',
     CODEC_CORS_ORIGINS: uiOrigins.join(','),
