@@ -3,7 +3,8 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
+import { Worker } from '@temporalio/worker';
+import { ADMIN_TOKEN, eventually, serviceDataConverter, startStack, type Stack } from '../support/stack';
 import {
   cancelCheckSignal,
   checkWorkflowId,
@@ -240,6 +241,14 @@ describe('forged Temporal payloads (an outsider with network access to Temporal,
     expect(((await handle.result()) as CheckState).status).toBe('Complete');
     expect(stack.certn.case(certnCase.id).overall_status).toBe('COMPLETE');
     expect(stack.lever.opportunity(opp.id).tags).toContain('CERTN - Complete');
+    // The run recorded a patch marker, written by the SDK without the codec: a worker replays it all the same.
+    await Worker.runReplayHistory(
+      {
+        workflowBundle: { codePath: process.env.BGC_TEST_WORKFLOW_BUNDLE ?? '' },
+        dataConverter: serviceDataConverter(),
+      },
+      await handle.fetchHistory(),
+    );
   });
 
   it('a signal with a plain argument is refused (workflow task fails); the operator resets past it and the check completes', async () => {
