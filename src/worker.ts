@@ -14,6 +14,7 @@ async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
+  const tls = temporalTls(config); // a wrong TEMPORAL_TLS_* stops here, before any work
   const dataConverter = createDataConverter(config);
   if (!dataConverter.payloadCodecs?.length)
     logger.warn('PAYLOAD_KEYS is not set (BGC_DEVELOPMENT_KEYS): Temporal payloads are not encrypted');
@@ -35,10 +36,7 @@ async function run(): Promise<void> {
     );
   await migrate(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL);
-  const connection = await NativeConnection.connect({
-    address: config.TEMPORAL_ADDRESS,
-    tls: temporalTls(config),
-  });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, tls });
   try {
     const worker = await createCheckWorker({
       connection,

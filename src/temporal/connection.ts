@@ -25,7 +25,10 @@ export function temporalTls(config: TemporalTlsConfig): TLSConfig | undefined {
   try {
     createSecureContext({ cert: crt, key, ca });
   } catch {
-    throw new Error('Invalid configuration: TEMPORAL_TLS_KEY is not the key of TEMPORAL_TLS_CERT');
+    throw new Error(
+      'Invalid configuration: TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY and TEMPORAL_TLS_CA do not make a TLS context ' +
+        '(is TEMPORAL_TLS_KEY the key of TEMPORAL_TLS_CERT?)',
+    );
   }
   return {
     ...(crt && key ? { clientCertPair: { crt, key } } : {}),

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -12,51 +11,7 @@ import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox
 import { freePort } from '../../src/temporal/dev-server-process';
 import { startServiceProcess, stopProcess } from '../support/service-process';
 import { eventually } from '../support/stack';
-
-const SERVER_NAME = 'temporal.test';
-
-/** A CA and certificates signed by it, made with the openssl CLI in `dir`: { cert, key } file paths. */
-function certificates(dir: string) {
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  const file = (name: string) => path.join(dir, name);
-  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-  function ca(name: string) {
-    openssl('req', '-x509', ...newKey, '-keyout', file(`${name}.key`), '-out', file(`${name}.pem`), '-subj', `/CN=${name}`, '-days', '1'); // prettier-ignore
-    return { cert: file(`${name}.pem`), key: file(`${name}.key`) };
-  }
-  function leaf(name: string, signer: { cert: string; key: string }, extensions: string) {
-    writeFileSync(file(`${name}.ext`), extensions);
-    openssl(
-      'req',
-      ...newKey,
-      '-keyout',
-      file(`${name}.key`),
-      '-out',
-      file(`${name}.csr`),
-      '-subj',
-      `/CN=${name}`,
-    );
-    openssl(
-      'x509', '-req', '-in', file(`${name}.csr`), '-CA', signer.cert, '-CAkey', signer.key,
-      '-CAcreateserial', '-days', '1', '-out', file(`${name}.pem`), '-extfile', file(`${name}.ext`),
-    ); // prettier-ignore
-    return { cert: file(`${name}.pem`), key: file(`${name}.key`) };
-  }
-  const client = 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n';
-  const rootCa = ca('ca');
-  const otherCa = ca('other-ca');
-  return {
-    ca: rootCa,
-    server: leaf(
-      'server',
-      rootCa,
-      `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:${SERVER_NAME}\n`,
-    ),
-    api: leaf('bgc-api', rootCa, client),
-    worker: leaf('bgc-worker', rootCa, client),
-    outsider: leaf('outsider', otherCa, client),
-  };
-}
+import { SERVER_NAME, testCertificates } from '../support/tls-certificates';
 
 /**
  * The dev server has no TLS flags, so this stands in for a Temporal frontend that requires mTLS: a TLS server that
@@ -109,7 +64,7 @@ async function mtlsProxy(options: { cert: Buffer; key: Buffer; ca: Buffer; upstr
  */
 describe('mTLS to Temporal (TEMPORAL_TLS_*)', () => {
   let dir: string;
-  let certs: ReturnType<typeof certificates>;
+  let certs: ReturnType<typeof testCertificates>;
   let proxy: Awaited<ReturnType<typeof mtlsProxy>>;
   let lever: RunningLeverEmulator;
   let certn: RunningCertnEmulator;
@@ -118,7 +73,7 @@ describe('mTLS to Temporal (TEMPORAL_TLS_*)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'bgc-mtls-'));
-    certs = certificates(dir);
+    certs = testCertificates(dir);
     proxy = await mtlsProxy({
       cert: read(certs.server.cert),
       key: read(certs.server.key),
