@@ -182,6 +182,8 @@ async function main(): Promise<void> {
     // The emulators serve plain http on 127.0.0.1.
     ALLOW_HTTP_URLS: 'true',
     ...demoPayloadKeys(),
+    // Public development keys for connection secrets and report links (README, Security): never in production.
+    BGC_DEVELOPMENT_KEYS: 'true',
     // The dev server's Web UI cannot send a bearer token; the demo API listens on 127.0.0.1 only.
     CODEC_ALLOW_ANONYMOUS: 'true',
     CODEC_CORS_ORIGINS: uiOrigins.join(','),

@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 
 /** Ids of the keys that encrypt connection secrets; stored next to each ciphertext, so not secret themselves. */
@@ -143,6 +145,39 @@ function isTrustProxyEntry(entry: string): boolean {
   return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
+/**
+ * A PEM certificate or private key for the Temporal connection's TLS: the PEM text itself or the path of a file
+ * holding it. Parsed here, so a wrong file stops the process at start; messages never quote the value (a key).
+ */
+function pemSchema(kind: 'certificate' | 'private key') {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .transform((value, ctx) => {
+        let pem: Buffer;
+        try {
+          pem = value.includes('-----BEGIN ') ? Buffer.from(value, 'utf8') : readFileSync(value);
+        } catch {
+          ctx.addIssue({
+            code: 'custom',
+            message: `neither PEM text nor the path of a readable ${kind} file`,
+          });
+          return z.NEVER;
+        }
+        try {
+          if (kind === 'certificate') new X509Certificate(pem);
+          else createPrivateKey(pem);
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `does not hold a PEM ${kind}` });
+          return z.NEVER;
+        }
+        return pem;
+      })
+      .optional(),
+  );
+}
+
 /** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
 
@@ -154,6 +189,17 @@ export const baseConfigSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('background-checks'),
+  /**
+   * TLS to Temporal (src/temporal/connection.ts): on when TEMPORAL_TLS is true or any TEMPORAL_TLS_* is set.
+   * TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY (together) are the client certificate for mTLS, TEMPORAL_TLS_CA the CA
+   * that signed the server's certificate (default: the system's), TEMPORAL_TLS_SERVER_NAME the name the server's
+   * certificate must carry (default: the host of TEMPORAL_ADDRESS). Each is PEM text or a file path.
+   */
+  TEMPORAL_TLS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+  TEMPORAL_TLS_CERT: pemSchema('certificate'),
+  TEMPORAL_TLS_KEY: pemSchema('private key'),
+  TEMPORAL_TLS_CA: pemSchema('certificate'),
+  TEMPORAL_TLS_SERVER_NAME: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   /** How often a running check asks the vendor for its status when no callback arrived (ms). */
   VENDOR_POLL_INTERVAL_MS: z.coerce
     .number()
@@ -182,17 +228,22 @@ export const baseConfigSchema = z.object({
    */
   ALLOW_HTTP_URLS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
   /**
-   * Keys that encrypt connection secrets at rest: every key decrypts, SECRETS_KEY_ID encrypts. Required when
-   * NODE_ENV is production (checked by secretBoxFromConfig, src/db/secret-box.ts); elsewhere a fixed
-   * development key stands in.
+   * Lets the API and the worker start without SECRETS_KEYS, PAYLOAD_KEYS and REPORT_LINK_KEY: public development
+   * keys stand in and payloads stay plain (`npm run demo`). Refused when NODE_ENV is production.
+   */
+  BGC_DEVELOPMENT_KEYS: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+  /**
+   * Keys that encrypt connection secrets at rest: every key decrypts, SECRETS_KEY_ID encrypts. Required (checked
+   * by secretBoxFromConfig, src/db/secret-box.ts) unless BGC_DEVELOPMENT_KEYS lets a public development key stand in.
    */
   SECRETS_KEYS: secretKeysSchema.optional(),
   /** The id in SECRETS_KEYS that new and re-encrypted secrets use; may be omitted with a single key. */
   SECRETS_KEY_ID: z.string().regex(SECRET_KEY_ID, SECRET_KEY_ID_MESSAGE).optional(),
   /**
    * Keys that encrypt every Temporal payload (workflow inputs, results, signals, failures): every key decrypts,
-   * PAYLOAD_KEY_ID encrypts. Required when NODE_ENV is production (checked by createDataConverter,
-   * src/temporal/data-converter.ts); elsewhere payloads stay plain without it.
+   * PAYLOAD_KEY_ID encrypts. Required (checked by createDataConverter, src/temporal/data-converter.ts) unless
+   * BGC_DEVELOPMENT_KEYS lets payloads stay plain. With keys, a payload that is not encrypted with one of them is
+   * refused.
    */
   PAYLOAD_KEYS: payloadKeysSchema,
   /** The id in PAYLOAD_KEYS that new payloads are encrypted with; may be omitted with a single key. */
@@ -201,8 +252,14 @@ export const baseConfigSchema = z.object({
     z.string().regex(PAYLOAD_KEY_ID, PAYLOAD_KEY_ID_MESSAGE).optional(),
   ),
   /**
+   * Accepts plain (unencrypted) payloads although PAYLOAD_KEYS is set: only while checks started before
+   * encryption was turned on still run (their histories hold plain payloads). Anyone who reaches Temporal can
+   * then forge inputs.
+   */
+  PAYLOAD_ALLOW_PLAINTEXT: z.preprocess(unsetIfEmpty, z.stringbool().default(false)),
+  /**
    * HMAC key of the report links on candidate profiles: the worker signs them, the API checks them
-   * (src/report-links.ts). Required when NODE_ENV is production; elsewhere a public development key stands in.
+   * (src/report-links.ts). Required unless BGC_DEVELOPMENT_KEYS lets a public development key stand in.
    */
   REPORT_LINK_KEY: reportLinkKeySchema,
 });
@@ -249,7 +306,11 @@ const apiSettingsSchema = baseConfigSchema.extend({
     .int()
     .positive()
     .default(7 * 24 * 60 * 60 * 1000),
-  /** Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI; default: ADMIN_TOKEN. */
+  /**
+   * Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI. Required in production,
+   * and different from ADMIN_TOKEN (checked by codecRouter, src/api/codec-router.ts); elsewhere ADMIN_TOKEN by
+   * default.
+   */
   CODEC_TOKEN: z.preprocess(
     unsetIfEmpty,
     z.string().min(16, 'CODEC_TOKEN must be at least 16 characters').optional(),
@@ -417,6 +478,50 @@ export const migrationConfigSchema = z.object({
 });
 
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/** What BGC_DEVELOPMENT_KEYS decides on; unset means false. */
+export type DevelopmentKeysConfig = Pick<BaseConfig, 'NODE_ENV'> &
+  Partial<Pick<BaseConfig, 'BGC_DEVELOPMENT_KEYS'>>;
+
+/** Whether a missing key may be replaced by a public development key (or, for payloads, no encryption). */
+export function developmentKeysAllowed(config: DevelopmentKeysConfig): boolean {
+  return config.NODE_ENV !== 'production' && config.BGC_DEVELOPMENT_KEYS === true;
+}
+
+/** The refusal of a process without `variable`, saying what it is for (`purpose`) and how to get past it. */
+export function missingKeyError(config: DevelopmentKeysConfig, variable: string, purpose: string): Error {
+  const where =
+    config.NODE_ENV === 'production'
+      ? 'required in production'
+      : 'required unless BGC_DEVELOPMENT_KEYS=true (public development keys, never in production)';
+  return new Error(`Invalid configuration: ${variable} is ${where}: ${purpose}`);
+}
+
+/** The keys the API and the worker both need. */
+export const KEY_VARIABLES = ['SECRETS_KEYS', 'PAYLOAD_KEYS', 'REPORT_LINK_KEY'] as const;
+
+/**
+ * Refuses to start (throws) without SECRETS_KEYS, PAYLOAD_KEYS and REPORT_LINK_KEY, naming every missing one,
+ * unless BGC_DEVELOPMENT_KEYS is set; refuses BGC_DEVELOPMENT_KEYS in production.
+ */
+export function requireKeys(
+  config: DevelopmentKeysConfig & Pick<BaseConfig, (typeof KEY_VARIABLES)[number]>,
+): void {
+  if (config.BGC_DEVELOPMENT_KEYS === true && config.NODE_ENV === 'production') {
+    throw new Error('Invalid configuration: BGC_DEVELOPMENT_KEYS: not allowed when NODE_ENV is production');
+  }
+  const missing = KEY_VARIABLES.filter((name) => {
+    const value = config[name];
+    return value === undefined || (Array.isArray(value) && value.length === 0);
+  });
+  if (missing.length === 0 || developmentKeysAllowed(config)) return;
+  throw new Error(
+    `Invalid configuration: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not set. ` +
+      'Generate each key once (openssl rand -base64 32; SECRETS_KEYS and PAYLOAD_KEYS take id:key) and give the ' +
+      'same to the API and the worker (README, Security), or set BGC_DEVELOPMENT_KEYS=true to run with public ' +
+      'development keys and plain payloads (development only, refused in production)',
+  );
+}
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 

@@ -1,4 +1,4 @@
-import { apiConfigSchema, loadConfig } from './config';
+import { apiConfigSchema, loadConfig, requireKeys } from './config';
 import { createApp } from './api/app';
 import { ConnectionRetirement } from './api/connection-retirement';
 import { DedupeRetention } from './api/dedupe-retention';
@@ -17,15 +17,22 @@ async function run(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
   checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'api');
-  const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
+  requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
+  const dataConverter = createDataConverter(config);
   if (!dataConverter.payloadCodecs?.length)
-    logger.warn('PAYLOAD_KEYS is not set: Temporal payloads are not encrypted');
+    logger.warn('PAYLOAD_KEYS is not set (BGC_DEVELOPMENT_KEYS): Temporal payloads are not encrypted');
+  else if (config.PAYLOAD_ALLOW_PLAINTEXT)
+    logger.warn(
+      'PAYLOAD_ALLOW_PLAINTEXT: plain Temporal payloads are accepted, anyone who reaches Temporal can forge them',
+    );
   const secretBox = secretBoxFromConfig(config);
   if (secretBox.development)
-    logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
-  const reportLinkKey = reportLinkKeyFromConfig(config); // refuses production without REPORT_LINK_KEY
+    logger.warn('SECRETS_KEYS is not set (BGC_DEVELOPMENT_KEYS): connection secrets use the development key');
+  const reportLinkKey = reportLinkKeyFromConfig(config);
   if (reportLinkKey.development)
-    logger.warn('REPORT_LINK_KEY is not set: report links are checked with the development key');
+    logger.warn(
+      'REPORT_LINK_KEY is not set (BGC_DEVELOPMENT_KEYS): report links are checked with the development key',
+    );
   const pool = createPool(config.DATABASE_URL, { connectionTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS });
   // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
   await checkRuntimeDatabase(pool, {

@@ -1,6 +1,14 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
-import { baseConfigSchema, loadConfig, type BaseConfig, type WorkerConfig } from './config';
+import {
+  baseConfigSchema,
+  developmentKeysAllowed,
+  loadConfig,
+  missingKeyError,
+  type BaseConfig,
+  type DevelopmentKeysConfig,
+  type WorkerConfig,
+} from './config';
 
 /**
  * Report links that keep working. A vendor's own report URL may expire (Certn signs its `pdf_url` for an hour),
@@ -12,8 +20,9 @@ import { baseConfigSchema, loadConfig, type BaseConfig, type WorkerConfig } from
  */
 
 /**
- * Stands in for REPORT_LINK_KEY outside production so `npm run demo` works without setup. It is public (derived
- * from this text), so anyone could sign links with it: production refuses to start without a real key.
+ * Stands in for REPORT_LINK_KEY with BGC_DEVELOPMENT_KEYS so `npm run demo` works without setup. It is public
+ * (derived from this text), so anyone could sign links with it: without the switch, and always in production, the
+ * processes refuse to start without a real key.
  */
 const DEVELOPMENT_KEY = createHash('sha256')
   .update('bgc-bridge development report link key: not a secret, never use in production')
@@ -71,21 +80,29 @@ export class ReportLinks {
   }
 }
 
-/** The key from validated configuration; throws (refusing to start) in production without REPORT_LINK_KEY. */
+/**
+ * The key from validated configuration; throws (refusing to start) without REPORT_LINK_KEY unless
+ * BGC_DEVELOPMENT_KEYS (never in production) lets the public development key stand in.
+ */
 export function reportLinkKeyFromConfig(
-  config: Pick<BaseConfig, 'NODE_ENV' | 'REPORT_LINK_KEY'>,
+  config: DevelopmentKeysConfig & Pick<BaseConfig, 'REPORT_LINK_KEY'>,
 ): ReportLinkKey {
   if (config.REPORT_LINK_KEY !== undefined) return new ReportLinkKey(config.REPORT_LINK_KEY);
-  if (config.NODE_ENV === 'production') {
-    throw new Error(
-      'Invalid configuration: REPORT_LINK_KEY is required in production: base64 of at least 32 random bytes ' +
-        '(openssl rand -base64 32), the same for the API and the worker',
+  if (!developmentKeysAllowed(config)) {
+    throw missingKeyError(
+      config,
+      'REPORT_LINK_KEY',
+      'base64 of at least 32 random bytes (openssl rand -base64 32), the same for the API and the worker',
     );
   }
   return new ReportLinkKey(DEVELOPMENT_KEY, true);
 }
 
-const reportLinkEnvSchema = baseConfigSchema.pick({ NODE_ENV: true, REPORT_LINK_KEY: true });
+const reportLinkEnvSchema = baseConfigSchema.pick({
+  NODE_ENV: true,
+  BGC_DEVELOPMENT_KEYS: true,
+  REPORT_LINK_KEY: true,
+});
 
 /** The key from the environment, validated as src/config.ts does (what the API gets when given none). */
 export function reportLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): ReportLinkKey {
@@ -93,11 +110,12 @@ export function reportLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): Repo
 }
 
 /**
- * The worker's links, under PUBLIC_BASE_URL. Throws (refusing to start) in production without it or without
- * REPORT_LINK_KEY; elsewhere, without PUBLIC_BASE_URL, undefined: profiles get the vendor's own URL.
+ * The worker's links, under PUBLIC_BASE_URL. Throws (refusing to start) without REPORT_LINK_KEY (see
+ * reportLinkKeyFromConfig) and, in production, without PUBLIC_BASE_URL; elsewhere, without PUBLIC_BASE_URL,
+ * undefined: profiles get the vendor's own URL.
  */
 export function reportLinksFromConfig(
-  config: Pick<WorkerConfig, 'NODE_ENV' | 'REPORT_LINK_KEY' | 'PUBLIC_BASE_URL'>,
+  config: DevelopmentKeysConfig & Pick<WorkerConfig, 'REPORT_LINK_KEY' | 'PUBLIC_BASE_URL'>,
 ): ReportLinks | undefined {
   const key = reportLinkKeyFromConfig(config);
   if (config.PUBLIC_BASE_URL !== undefined) return new ReportLinks(config.PUBLIC_BASE_URL, key);

@@ -1,5 +1,5 @@
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig, workerConfigSchema } from './config';
+import { loadConfig, requireKeys, workerConfigSchema } from './config';
 import { createPool } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
@@ -7,6 +7,7 @@ import { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';
+import { temporalTls } from './temporal/connection';
 import { createDataConverter } from './temporal/data-converter';
 import { createCheckWorker } from './worker-factory';
 
@@ -14,26 +15,34 @@ async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
   checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  const dataConverter = createDataConverter(config); // refuses production without PAYLOAD_KEYS
+  requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
+  const tls = temporalTls(config); // a wrong TEMPORAL_TLS_* stops here, before any work
+  const dataConverter = createDataConverter(config);
   if (!dataConverter.payloadCodecs?.length)
-    logger.warn('PAYLOAD_KEYS is not set: Temporal payloads are not encrypted');
+    logger.warn('PAYLOAD_KEYS is not set (BGC_DEVELOPMENT_KEYS): Temporal payloads are not encrypted');
+  else if (config.PAYLOAD_ALLOW_PLAINTEXT)
+    logger.warn(
+      'PAYLOAD_ALLOW_PLAINTEXT: plain Temporal payloads are accepted, anyone who reaches Temporal can forge them',
+    );
   // Activities decrypt connection secrets (their repositories read these same variables): check them now, so
-  // production without keys stops here instead of failing every activity.
+  // a worker without keys stops here instead of failing every activity.
   const secretBox = secretBoxFromConfig(config);
   if (secretBox.development)
-    logger.warn('SECRETS_KEYS is not set: connection secrets use the development key');
-  const reportLinks = reportLinksFromConfig(config); // refuses production without REPORT_LINK_KEY or PUBLIC_BASE_URL
+    logger.warn('SECRETS_KEYS is not set (BGC_DEVELOPMENT_KEYS): connection secrets use the development key');
+  const reportLinks = reportLinksFromConfig(config); // refuses production without PUBLIC_BASE_URL
   if (reportLinks === undefined)
     logger.warn("PUBLIC_BASE_URL is not set: profiles get the vendors' own report URLs, which may expire");
   else if (reportLinks.key.development)
-    logger.warn('REPORT_LINK_KEY is not set: report links are signed with the development key');
+    logger.warn(
+      'REPORT_LINK_KEY is not set (BGC_DEVELOPMENT_KEYS): report links are signed with the development key',
+    );
   const pool = createPool(config.DATABASE_URL);
   // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
   await checkRuntimeDatabase(pool, {
     production: config.NODE_ENV === 'production',
     warn: (message) => logger.warn(message),
   });
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, tls });
   try {
     const worker = await createCheckWorker({
       connection,

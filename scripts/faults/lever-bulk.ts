@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
+import { useFreshKeys } from '../../test/support/keys';
 import { startStack, type Stack } from '../../test/support/stack';
 
 const { values: args } = parseArgs({
@@ -102,6 +103,7 @@ async function main(): Promise<number> {
   process.env.DATABASE_URL = await recreateDatabase(
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_lever_bulk',
   );
+  useFreshKeys(); // the stack reads them, as the service's processes do
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   const temporal = await DevServerProcess.inTempDir('bgc-lever-bulk-');

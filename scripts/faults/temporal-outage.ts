@@ -22,6 +22,7 @@ import { migrate } from '../../src/db/migrate';
 import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type WebhookDelivery } from '../../src/sandbox/lever-emulator';
 import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { useFreshKeys } from '../../test/support/keys';
 
 const { values: args } = parseArgs({
   options: {
@@ -91,6 +92,7 @@ async function main(): Promise<number> {
     const apiPort = await freePort();
     const apiUrl = `http://127.0.0.1:${apiPort}`;
     const adminToken = `fault-${randomBytes(16).toString('hex')}`;
+    useFreshKeys(); // the API and the worker inherit them: they refuse to start without keys
     const env = {
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalServer.address,

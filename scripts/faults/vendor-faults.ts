@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { recreateDatabase } from '../../test/support/database';
 import { runFaultScenario, summaryLines } from '../../test/support/fault-scenario';
+import { useFreshKeys } from '../../test/support/keys';
 import { startStack } from '../../test/support/stack';
 
 const { values: args } = parseArgs({
@@ -48,6 +49,7 @@ async function main(): Promise<number> {
   process.env.DATABASE_URL = await recreateDatabase(
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_faults',
   );
+  useFreshKeys(); // the stack reads them, as the service's processes do
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR'; // not a warning per failed activity attempt: they are the point
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.

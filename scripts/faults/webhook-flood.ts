@@ -19,6 +19,7 @@ import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
 import { describeLeverFlood, floodWhileLeverDelivers } from '../../test/support/flood';
+import { useFreshKeys } from '../../test/support/keys';
 import { startStack } from '../../test/support/stack';
 
 const { values: args } = parseArgs({
@@ -51,7 +52,9 @@ async function main(): Promise<number> {
   process.env.DATABASE_URL = await recreateDatabase(
     process.env.FAULTS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_webhook_flood',
   );
+  useFreshKeys(); // the stack reads them, as the service's processes do
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
+  process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   const temporal = await DevServerProcess.inTempDir('bgc-webhook-flood-');
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;

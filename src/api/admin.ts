@@ -214,7 +214,7 @@ export function adminRouter(deps: AdminDeps): Router {
         const handle = deps.temporal.workflow.getHandle(run.workflowId, run.runId);
         try {
           if (run.type === 'backgroundCheck') await handle.signal(cancelCheckSignal, { by: 'admin' });
-          else if (run.type === 'onboardHire') await handle.signal(stopOnboardingSignal);
+          else if (run.type === 'onboardHire') await handle.signal(stopOnboardingSignal, { by: 'admin' });
           else continue;
           cancelled += 1;
         } catch (err) {

@@ -163,7 +163,9 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
     if (assessment === undefined) return refuse(res, 404, 'No such assessment.');
     if (await isRunning(assessment.workflowId)) {
       try {
-        await deps.temporal.workflow.getHandle(assessment.workflowId).signal(cancelCheckSignal);
+        await deps.temporal.workflow
+          .getHandle(assessment.workflowId)
+          .signal(cancelCheckSignal, { by: 'ats' });
       } catch (err) {
         // The check ended between the two calls (e.g. an earlier cancel): there is nothing left to cancel.
         if (!(err instanceof WorkflowNotFoundError)) throw err;

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Payload } from '@temporalio/common';
 import { z } from 'zod';
 import type { ApiConfig } from '../config';
-import { PayloadDecryptionError } from '../temporal/codec';
+import { PayloadDecryptionError, isEncrypted } from '../temporal/codec';
 import { sendProblem } from './problem';
 
 /** Largest codec request: the Web UI sends one event's payloads at a time, each at most Temporal's 2 MB. */
@@ -33,15 +33,31 @@ export interface CodecRouterDeps {
 }
 
 /**
- * The Temporal codec server protocol for the Web UI (`--ui-codec-endpoint <api>/codec`) and the CLI
- * (`--codec-endpoint <api>/codec --codec-auth 'Bearer <token>'`): `POST /encode` and `POST /decode` take and return
- * `{ payloads: [...] }`. Requires `Authorization: Bearer <CODEC_TOKEN or ADMIN_TOKEN>` (constant-time), unless
- * CODEC_ALLOW_ANONYMOUS (never in production) lets a request without one through; CORS for CODEC_CORS_ORIGINS, with
- * credentials, preflight answered. Errors are problem+json: 400 invalid body or undecodable payload, 401, 413.
+ * The decoding half of Temporal's codec server protocol, for the Web UI (`--ui-codec-endpoint <api>/codec`) and
+ * the CLI (`--codec-endpoint <api>/codec --codec-auth 'Bearer <token>'`): `POST /decode` takes and returns
+ * `{ payloads: [...] }`, and shows a payload that is not encrypted as it is (the worker refuses it, the operator
+ * sees what was sent). There is no `/encode`: whoever could encrypt through it could forge inputs that the worker
+ * accepts. Requires `Authorization: Bearer <CODEC_TOKEN, or ADMIN_TOKEN outside production>` (constant-time),
+ * unless CODEC_ALLOW_ANONYMOUS (never in production) lets a request without one through; CORS for
+ * CODEC_CORS_ORIGINS, with credentials, preflight answered. Errors are problem+json: 400 invalid body or
+ * undecodable payload, 401, 413.
  */
 export function codecRouter({ config, temporal }: CodecRouterDeps): Router {
-  if (config.CODEC_ALLOW_ANONYMOUS && config.NODE_ENV === 'production') {
-    throw new Error('Invalid configuration: CODEC_ALLOW_ANONYMOUS: not allowed when NODE_ENV is production');
+  if (config.NODE_ENV === 'production') {
+    if (config.CODEC_ALLOW_ANONYMOUS) {
+      throw new Error(
+        'Invalid configuration: CODEC_ALLOW_ANONYMOUS: not allowed when NODE_ENV is production',
+      );
+    }
+    if (config.CODEC_TOKEN === undefined) {
+      throw new Error(
+        'Invalid configuration: CODEC_TOKEN is required in production: the bearer token of /codec, which reads ' +
+          'every Temporal payload (16+ characters, not ADMIN_TOKEN)',
+      );
+    }
+    if (config.CODEC_TOKEN === config.ADMIN_TOKEN) {
+      throw new Error('Invalid configuration: CODEC_TOKEN must differ from ADMIN_TOKEN');
+    }
   }
   const origins = new Set(config.CODEC_CORS_ORIGINS ?? DEFAULT_CODEC_CORS_ORIGINS);
   const codecs = temporal.options.loadedDataConverter.payloadCodecs;
@@ -68,33 +84,33 @@ export function codecRouter({ config, temporal }: CodecRouterDeps): Router {
     config.CODEC_ALLOW_ANONYMOUS ?? false,
   );
   const json = express.json({ limit: CODEC_BODY_LIMIT });
-  for (const direction of ['encode', 'decode'] as const) {
-    router.post(`/${direction}`, authorize, json, async (req, res, next) => {
-      const body = codecBodySchema.safeParse(req.body);
-      if (!body.success) {
-        return sendProblem(
-          res,
-          400,
-          'The body must be { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }.',
-          {
-            errors: body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-          },
-        );
-      }
-      let payloads = body.data.payloads.map(fromJson);
-      try {
-        if (direction === 'encode') {
-          for (const codec of codecs) payloads = await codec.encode(payloads);
-        } else {
-          for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
-        }
-      } catch (err) {
-        if (err instanceof PayloadDecryptionError) return sendProblem(res, 400, err.message);
-        return next(err);
-      }
+  router.post('/decode', authorize, json, async (req, res, next) => {
+    const body = codecBodySchema.safeParse(req.body);
+    if (!body.success) {
+      return sendProblem(
+        res,
+        400,
+        'The body must be { "payloads": [{ "metadata": {...}, "data": "<base64>" }] }.',
+        {
+          errors: body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        },
+      );
+    }
+    try {
+      const payloads = await Promise.all(
+        body.data.payloads.map(fromJson).map(async (payload) => {
+          if (!isEncrypted(payload)) return payload;
+          let decoded = [payload];
+          for (const codec of [...codecs].reverse()) decoded = await codec.decode(decoded);
+          return decoded[0] ?? payload;
+        }),
+      );
       res.json({ payloads: payloads.map(toJson) });
-    });
-  }
+    } catch (err) {
+      if (err instanceof PayloadDecryptionError) return sendProblem(res, 400, err.message);
+      return next(err);
+    }
+  });
   return router;
 }
 

@@ -1,7 +1,14 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig, type BaseConfig } from '../config';
+import {
+  baseConfigSchema,
+  developmentKeysAllowed,
+  loadConfig,
+  missingKeyError,
+  type BaseConfig,
+  type DevelopmentKeysConfig,
+} from '../config';
 
 /**
  * Encryption at rest of connection secrets (used by ConnectionRepository only): AES-256-GCM, a fresh 96-bit IV
@@ -39,8 +46,9 @@ export class SecretBoxError extends Error {
 }
 
 /**
- * Stands in for SECRETS_KEYS outside production so `npm run demo` works without setup. It is public (derived
- * from this text), so what it encrypts is not protected: production refuses to start without real keys.
+ * Stands in for SECRETS_KEYS with BGC_DEVELOPMENT_KEYS so `npm run demo` works without setup. It is public (derived
+ * from this text), so what it encrypts is not protected: without the switch, and always in production, the
+ * processes refuse to start without real keys.
  */
 const DEVELOPMENT_KEY: SecretKey = {
   id: 'dev',
@@ -143,18 +151,20 @@ export class SecretBox {
 }
 
 /**
- * The box from validated configuration. In production SECRETS_KEYS is required (the process stops with this
- * message); elsewhere, without it, the public development key is used (SecretBox.development).
+ * The box from validated configuration. SECRETS_KEYS is required (the process stops with this message) unless
+ * BGC_DEVELOPMENT_KEYS (never in production) lets the public development key stand in (SecretBox.development).
  */
 export function secretBoxFromConfig(
-  config: Pick<BaseConfig, 'NODE_ENV' | 'SECRETS_KEYS' | 'SECRETS_KEY_ID'>,
+  config: DevelopmentKeysConfig & Pick<BaseConfig, 'SECRETS_KEYS' | 'SECRETS_KEY_ID'>,
 ): SecretBox {
   const keys = config.SECRETS_KEYS;
   if (keys === undefined || keys.length === 0) {
-    if (config.NODE_ENV === 'production') {
-      throw new Error(
-        'Invalid configuration: SECRETS_KEYS is required in production: comma-separated id:base64 of 32 random ' +
-          'bytes (e.g. "k1:$(openssl rand -base64 32)"), and SECRETS_KEY_ID the id to encrypt with',
+    if (!developmentKeysAllowed(config)) {
+      throw missingKeyError(
+        config,
+        'SECRETS_KEYS',
+        'comma-separated id:base64 of 32 random bytes (e.g. "k1:$(openssl rand -base64 32)"), and ' +
+          'SECRETS_KEY_ID the id to encrypt with',
       );
     }
     if (config.SECRETS_KEY_ID !== undefined && config.SECRETS_KEY_ID !== DEVELOPMENT_KEY.id) {
@@ -175,7 +185,12 @@ export function secretBoxFromConfig(
   return new SecretBox(keys, current);
 }
 
-const secretsEnvSchema = baseConfigSchema.pick({ NODE_ENV: true, SECRETS_KEYS: true, SECRETS_KEY_ID: true });
+const secretsEnvSchema = baseConfigSchema.pick({
+  NODE_ENV: true,
+  BGC_DEVELOPMENT_KEYS: true,
+  SECRETS_KEYS: true,
+  SECRETS_KEY_ID: true,
+});
 
 /** The box from the environment, validated as src/config.ts does (what a repository gets when given none). */
 export function secretBoxFromEnv(env: NodeJS.ProcessEnv = process.env): SecretBox {

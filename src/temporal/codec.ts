@@ -35,16 +35,19 @@ const utf8 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).
  * Every payload gets a random 12-byte IV; the stored `data` is `IV || ciphertext || tag`, and the metadata holds only
  * `encoding: binary/encrypted` and the key id (also bound as additional authenticated data, so it cannot be
  * swapped). `encode` always uses the current key; `decode` picks the key by the id in the payload, so histories
- * written before a key rotation stay readable as long as the old key is still configured. Payloads that were never
- * encrypted (e.g. written before encryption was enabled) pass through `decode` unchanged.
+ * written before a key rotation stay readable as long as the old key is still configured. `decode` refuses a
+ * payload that is not encrypted (whoever wrote it had no key: an input forged by anyone who reaches Temporal), so
+ * the worker never runs on one, unless `allowPlaintext` lets them through (histories from before encryption).
  */
 export class AesGcmPayloadCodec implements PayloadCodec {
   // Private fields: the SDK logs its worker options (this codec included) at debug level, and `inspect`, `JSON`
   // and `Object.keys` never show `#` fields, so key material cannot reach a log.
   readonly #keys: ReadonlyMap<string, Buffer>;
   readonly #current: { id: string; key: Buffer };
+  /** Whether `decode` passes payloads that are not encrypted through unchanged instead of refusing them. */
+  readonly allowPlaintext: boolean;
 
-  constructor(keys: readonly PayloadKey[], currentKeyId: string) {
+  constructor(keys: readonly PayloadKey[], currentKeyId: string, options: { allowPlaintext?: boolean } = {}) {
     const byId = new Map<string, Buffer>();
     for (const { id, key } of keys) {
       if (!KEY_ID_PATTERN.test(id)) throw new Error(`Payload key id "${id}" must match ${KEY_ID_PATTERN}`);
@@ -62,6 +65,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     }
     this.#keys = byId;
     this.#current = { id: currentKeyId, key: current };
+    this.allowPlaintext = options.allowPlaintext ?? false;
   }
 
   /** The id new payloads are encrypted with. */
@@ -74,8 +78,8 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return [...this.#keys.keys()];
   }
 
-  toJSON(): { currentKeyId: string; keyIds: string[] } {
-    return { currentKeyId: this.currentKeyId, keyIds: this.keyIds };
+  toJSON(): { currentKeyId: string; keyIds: string[]; allowPlaintext: boolean } {
+    return { currentKeyId: this.currentKeyId, keyIds: this.keyIds, allowPlaintext: this.allowPlaintext };
   }
 
   [inspect.custom](): string {
@@ -118,7 +122,13 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 
   private decrypt(payload: Payload): Payload {
-    if (utf8(payload.metadata?.encoding) !== ENCRYPTED_ENCODING) return payload;
+    if (!isEncrypted(payload)) {
+      if (this.allowPlaintext) return payload;
+      throw new PayloadDecryptionError(
+        'Refused a payload that is not encrypted with a configured key: it was written without PAYLOAD_KEYS ' +
+          '(by someone without the keys, or before encryption was turned on: see PAYLOAD_ALLOW_PLAINTEXT)',
+      );
+    }
     const id = utf8(payload.metadata?.[KEY_ID_METADATA]);
     if (!id) throw new PayloadDecryptionError(`An encrypted payload carries no ${KEY_ID_METADATA}`);
     const key = this.#keys.get(id);
@@ -161,7 +171,12 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   }
 }
 
-/** A payload that cannot be decrypted: unknown key, altered ciphertext, malformed envelope. */
+/** Whether a payload is encrypted by this codec (`encoding: binary/encrypted`), whichever key. */
+export function isEncrypted(payload: Payload): boolean {
+  return utf8(payload.metadata?.encoding) === ENCRYPTED_ENCODING;
+}
+
+/** A payload that cannot be decrypted: not encrypted, unknown key, altered ciphertext, malformed envelope. */
 export class PayloadDecryptionError extends Error {
   override readonly name = 'PayloadDecryptionError';
 }

@@ -1,17 +1,25 @@
 import type { DataConverter } from '@temporalio/common';
-import type { BaseConfig } from '../config';
+import {
+  developmentKeysAllowed,
+  missingKeyError,
+  type BaseConfig,
+  type DevelopmentKeysConfig,
+} from '../config';
 import { AesGcmPayloadCodec } from './codec';
 
-export type PayloadEncryptionConfig = Pick<BaseConfig, 'NODE_ENV' | 'PAYLOAD_KEYS' | 'PAYLOAD_KEY_ID'>;
+export type PayloadEncryptionConfig = DevelopmentKeysConfig &
+  Pick<BaseConfig, 'PAYLOAD_KEYS' | 'PAYLOAD_KEY_ID'> &
+  Partial<Pick<BaseConfig, 'PAYLOAD_ALLOW_PLAINTEXT'>>;
 
 /** Module with the `failureConverter` export; workflow bundles must be built with the same path. */
 export const FAILURE_CONVERTER_PATH = require.resolve('./failure-converter');
 
 /**
  * The data converter shared by every Temporal client and worker of the service (and the tests' stack), so they
- * always agree: payloads are encrypted with PAYLOAD_KEYS (see codec.ts) and failure messages are encoded into
- * payloads so they are encrypted as well. Throws, refusing to start, when NODE_ENV is production and no
- * PAYLOAD_KEYS are set, or when PAYLOAD_KEY_ID does not name one of them.
+ * always agree: payloads are encrypted with PAYLOAD_KEYS (see codec.ts), a payload that is not is refused unless
+ * PAYLOAD_ALLOW_PLAINTEXT, and failure messages are encoded into payloads so they are encrypted as well. Throws,
+ * refusing to start, without PAYLOAD_KEYS (unless BGC_DEVELOPMENT_KEYS outside production: payloads stay plain),
+ * or when PAYLOAD_KEY_ID does not name one of them.
  */
 export function createDataConverter(config: PayloadEncryptionConfig): DataConverter {
   const codec = payloadCodec(config);
@@ -22,9 +30,12 @@ function payloadCodec(config: PayloadEncryptionConfig): AesGcmPayloadCodec | und
   const keys = config.PAYLOAD_KEYS ?? [];
   if (keys.length === 0) {
     if (config.PAYLOAD_KEY_ID !== undefined) invalid('PAYLOAD_KEY_ID is set but PAYLOAD_KEYS is not');
-    if (config.NODE_ENV === 'production') {
-      invalid(
-        'PAYLOAD_KEYS: required when NODE_ENV is production (Temporal history would hold candidate data in plain text)',
+    if (!developmentKeysAllowed(config)) {
+      throw missingKeyError(
+        config,
+        'PAYLOAD_KEYS',
+        'Temporal history would hold candidate data in plain text, and anyone who reaches Temporal could forge ' +
+          'inputs (id:base64 of 32 random bytes, e.g. "p1:$(openssl rand -base64 32)")',
       );
     }
     return undefined;
@@ -38,7 +49,9 @@ function payloadCodec(config: PayloadEncryptionConfig): AesGcmPayloadCodec | und
       `PAYLOAD_KEY_ID: "${currentKeyId}" is not one of the ids in PAYLOAD_KEYS (${keys.map((k) => k.id).join(', ')})`,
     );
   }
-  return new AesGcmPayloadCodec(keys, currentKeyId);
+  return new AesGcmPayloadCodec(keys, currentKeyId, {
+    allowPlaintext: config.PAYLOAD_ALLOW_PLAINTEXT === true,
+  });
 }
 
 function invalid(problem: string): never {

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -15,11 +16,13 @@ import type { StatusReason } from '../vendors/types';
 import {
   cancelCheckSignal,
   checkStateQuery,
+  SIGNAL_ARGUMENT_REQUIRED_PATCH,
   vendorEventSignal,
   type BackgroundCheckInput,
   type CancelRequest,
   type CheckState,
   type StatusEntry,
+  type VendorEvent,
 } from './definitions';
 
 function failureType(err: unknown): string | undefined {
@@ -54,10 +57,18 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
   let vendorEvents = 0;
   let cancel: CancelRequest | undefined;
 
-  setHandler(vendorEventSignal, () => {
+  /** A signal without its argument was not sent with the keys: ignored (see SIGNAL_ARGUMENT_REQUIRED_PATCH). */
+  const unsigned = (signal: string, argument: unknown, valid: boolean): boolean => {
+    if (valid || !patched(SIGNAL_ARGUMENT_REQUIRED_PATCH)) return false;
+    log.warn('ignored a signal without a valid argument', { signal, argument: typeof argument });
+    return true;
+  };
+  setHandler(vendorEventSignal, (event: VendorEvent | undefined) => {
+    if (unsigned(vendorEventSignal.name, event, typeof event?.eventId === 'string')) return;
     vendorEvents += 1;
   });
-  setHandler(cancelCheckSignal, (request) => {
+  setHandler(cancelCheckSignal, (request: CancelRequest | undefined) => {
+    if (unsigned(cancelCheckSignal.name, request, request?.by === 'ats' || request?.by === 'admin')) return;
     cancel ??= request ?? { by: 'ats' };
   });
   setHandler(checkStateQuery, () => state);

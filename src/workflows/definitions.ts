@@ -33,6 +33,13 @@ export interface VendorEvent {
   eventType: string;
 }
 
+/**
+ * Every signal carries an argument, and the workflows ignore one without it: an argument reaches the workflow only
+ * if it decrypts with PAYLOAD_KEYS, so a signal without one could come from anyone who reaches Temporal. Histories
+ * from before this rule (an argless cancelCheck or stopOnboarding was acted upon) replay as they ran.
+ */
+export const SIGNAL_ARGUMENT_REQUIRED_PATCH = 'signal-argument-required';
+
 export const vendorEventSignal = defineSignal<[VendorEvent]>('vendorEvent');
 /**
  * Who asked to stop a check: the ATS withdrew the request (Ashby's assessment.cancel), or an admin deleted the
@@ -42,8 +49,8 @@ export interface CancelRequest {
   by: 'ats' | 'admin';
 }
 
-/** Cancel the vendor order (if one was placed) and stop. Without an argument: the ATS asked. */
-export const cancelCheckSignal = defineSignal<[CancelRequest?]>('cancelCheck');
+/** Cancel the vendor order (if one was placed) and stop. */
+export const cancelCheckSignal = defineSignal<[CancelRequest]>('cancelCheck');
 export const checkStateQuery = defineQuery<CheckState>('checkState');
 
 /** One check at a time per connection and subject: the workflow ID is the business key. */

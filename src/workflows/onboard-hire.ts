@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   condition,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -12,11 +13,13 @@ import { FAILURE } from '../domain/failures';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
 import type { Omission } from '../vendors/justworks/pending-hire';
+import { SIGNAL_ARGUMENT_REQUIRED_PATCH } from './definitions';
 import {
   onboardingStateQuery,
   stopOnboardingSignal,
   type OnboardHireInput,
   type OnboardingState,
+  type StopOnboardingRequest,
 } from './onboarding-definitions';
 
 /** After a refusal, the opportunity is read again after these waits (doubling), until the watch ends. */
@@ -78,7 +81,12 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
   const current = (): OnboardingState => state;
   setHandler(onboardingStateQuery, current);
   let stopRequested = false;
-  setHandler(stopOnboardingSignal, () => {
+  setHandler(stopOnboardingSignal, (request: StopOnboardingRequest | undefined) => {
+    // A stop without its argument was not sent with the keys: ignored (see SIGNAL_ARGUMENT_REQUIRED_PATCH).
+    if (request?.by !== 'admin' && patched(SIGNAL_ARGUMENT_REQUIRED_PATCH)) {
+      log.warn('ignored a stopOnboarding signal without a valid argument', { argument: typeof request });
+      return;
+    }
     stopRequested = true;
   });
 

@@ -22,8 +22,13 @@ export type OnboardingState =
   | { status: 'refused'; reason: string };
 
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
+/** Who asked to stop an onboarding: an admin, by deleting the connection with `cancelRunning`. */
+export interface StopOnboardingRequest {
+  by: 'admin';
+}
+
 /** An admin deleted the connection with `cancelRunning`: stop watching a refused hire (a note says why). */
-export const stopOnboardingSignal = defineSignal('stopOnboarding');
+export const stopOnboardingSignal = defineSignal<[StopOnboardingRequest]>('stopOnboarding');
 
 /** One onboarding per hire, ever: a repeated Candidate Hired webhook finds the same workflow. */
 export function hireWorkflowId(connectionId: string, opportunityId: string): string {

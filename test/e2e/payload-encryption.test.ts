@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { CODEC_BODY_LIMIT } from '../../src/api/codec-router';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
 import { checkWorkflowId, vendorEventSignal } from '../../src/workflows/definitions';
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, eventually, serviceDataConverter, startStack, type Stack } from '../support/stack';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 
@@ -205,16 +205,26 @@ describe('Payload encryption end to end (candidate data never plain in Temporal 
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
   });
 
-  it('encodes what the UI sends (e.g. a signal input) so that it decodes back, and rejects bad bodies', async () => {
+  it('does not encrypt for anyone (no /codec/encode), decodes what the service wrote, and rejects bad bodies', async () => {
     const plain = {
       metadata: { encoding: Buffer.from('json/plain').toString('base64') },
       data: Buffer.from('{"eventId":"from-the-ui"}').toString('base64'),
     };
+    // Whoever could encrypt here could forge a signal or an input that the worker accepts.
     const encoded = await codec('encode', { payloads: [plain] });
-    expect(encoded.status).toBe(200);
-    const [sealed] = ((await encoded.json()) as { payloads: PayloadJson[] }).payloads;
-    expect(fromBase64(sealed?.metadata.encoding)).toBe(ENCRYPTED_ENCODING);
-    expect(fromBase64(sealed?.data)).not.toContain('from-the-ui');
+    expect(encoded.status).toBe(404);
+    expect(encoded.headers.get('content-type')).toContain('application/problem+json');
+    const [payload] =
+      (await serviceDataConverter().payloadCodecs?.[0]?.encode([
+        { metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('{"eventId":"from-the-ui"}') },
+      ])) ?? [];
+    const sealed = {
+      metadata: Object.fromEntries(
+        Object.entries(payload?.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+      ),
+      data: Buffer.from(payload?.data ?? []).toString('base64'),
+    };
+    expect(fromBase64(sealed.metadata.encoding)).toBe(ENCRYPTED_ENCODING);
     const reopened = await codec('decode', { payloads: [sealed] });
     expect(((await reopened.json()) as { payloads: PayloadJson[] }).payloads).toEqual([plain]);
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -9,6 +8,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
 import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { recreateDatabase } from './database';
+import { useFreshKeys } from './keys';
 
 const noop = () => undefined;
 const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
@@ -28,13 +28,8 @@ export default async function globalSetup(): Promise<void> {
     process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/bgc_test',
   );
   process.env.DATABASE_URL = await localRuntimeDatabaseUrl(process.env.MIGRATION_DATABASE_URL);
-  // Connection secrets are encrypted at rest: fresh keys each run, an older one that only decrypts and the current.
-  const secretKey = () => randomBytes(32).toString('base64');
-  process.env.SECRETS_KEYS = `previous:${secretKey()},current:${secretKey()}`;
-  process.env.SECRETS_KEY_ID = 'current';
-  // Temporal payloads are encrypted as in production (createDataConverter reads these): a fresh key each run.
-  process.env.PAYLOAD_KEY_ID = `test-${randomBytes(4).toString('hex')}`;
-  process.env.PAYLOAD_KEYS = `${process.env.PAYLOAD_KEY_ID}:${randomBytes(32).toString('base64')}`;
+  // Connection secrets, Temporal payloads and report links are keyed as in production: fresh keys each run.
+  useFreshKeys();
   // The emulators serve plain http on 127.0.0.1: the service may call them and write their links.
   process.env.ALLOW_HTTP_URLS = 'true';
   if (process.env.BGC_TEST_NO_TEMPORAL === '1') return;

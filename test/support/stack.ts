@@ -22,6 +22,7 @@ import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
 import { startSmtpCatcher } from '../../src/sandbox/smtp-catcher';
 import { startVictigEmulator } from '../../src/sandbox/victig-emulator';
 import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/integrations/lever/rate-limiter';
+import { isEncrypted } from '../../src/temporal/codec';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { createCheckWorker } from '../../src/worker-factory';
 
@@ -341,12 +342,15 @@ export function serviceDataConverter() {
 }
 
 /**
- * A history from `handle.fetchHistory()` (raw: payloads as the server stores them, encrypted) with every payload
- * decoded in place by the service's codec and encoded failure messages restored, as if it had never been encrypted.
+ * A history from `handle.fetchHistory()` (raw: payloads as the server stores them, encrypted) with every encrypted
+ * payload decoded in place by the service's codec and encoded failure messages restored, as if it had never been
+ * encrypted. Payloads that are not encrypted stay as they are: search attributes and the SDK's own markers (e.g. a
+ * patch), which the codec never sees.
  */
 export async function decodeHistory<T extends object>(history: T): Promise<T> {
   const codecs = [...(serviceDataConverter().payloadCodecs ?? [])].reverse();
   const decode = async (payload: Payload): Promise<Payload> => {
+    if (!isEncrypted(payload)) return payload;
     let payloads = [payload];
     for (const codec of codecs) payloads = await codec.decode(payloads);
     return payloads[0] ?? payload;

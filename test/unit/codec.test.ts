@@ -133,9 +133,17 @@ describe('AesGcmPayloadCodec', () => {
     await expect(codec.decode([anonymous])).rejects.toThrow(/carries no encryption-key-id/);
   });
 
-  it('passes payloads that were never encrypted through decode unchanged', async () => {
-    const plain = defaultPayloadConverter.toPayload({ written: 'before encryption was enabled' });
-    expect(await codec.decode([plain])).toEqual([plain]);
+  it('refuses a payload that is not encrypted (forged without the keys), unless plaintext is allowed', async () => {
+    const plain = defaultPayloadConverter.toPayload({ connectionId: 'conn_forged', subjectId: 'opp_forged' });
+    const refused = codec.decode([await encodeOne(codec, CANDIDATE), plain]);
+    await expect(refused).rejects.toThrow(PayloadDecryptionError);
+    await expect(refused).rejects.toThrow(/not encrypted with a configured key/);
+    await expect(codec.decode([{ metadata: {}, data: Buffer.from('1') }])).rejects.toThrow(/not encrypted/);
+    // PAYLOAD_ALLOW_PLAINTEXT: histories written before encryption was turned on.
+    const migrating = new AesGcmPayloadCodec([current], 'k2', { allowPlaintext: true });
+    expect(await migrating.decode([plain])).toEqual([plain]);
+    expect(await decodeOne(migrating, await encodeOne(migrating, CANDIDATE))).toEqual(CANDIDATE);
+    expect(migrating.toJSON()).toEqual({ currentKeyId: 'k2', keyIds: ['k2'], allowPlaintext: true });
   });
 
   it('never shows its keys when inspected or serialized (the SDK logs worker options at debug level)', () => {
@@ -197,12 +205,20 @@ describe('payload encryption settings', () => {
     ).toBeUndefined();
   });
 
-  it('makes createDataConverter refuse production without keys and a current key it cannot find', () => {
+  it('makes createDataConverter refuse to run without keys unless BGC_DEVELOPMENT_KEYS, and a current key it cannot find', () => {
     const converter = (env: NodeJS.ProcessEnv) => createDataConverter(loadConfig(baseConfigSchema, env));
     expect(() => converter({ NODE_ENV: 'production' })).toThrow(
-      'Invalid configuration: PAYLOAD_KEYS: required when NODE_ENV is production',
+      'Invalid configuration: PAYLOAD_KEYS is required in production',
     );
-    expect(converter({ NODE_ENV: 'development' }).payloadCodecs).toEqual([]);
+    for (const NODE_ENV of ['development', 'test', undefined]) {
+      expect(() => converter({ NODE_ENV })).toThrow(
+        'Invalid configuration: PAYLOAD_KEYS is required unless BGC_DEVELOPMENT_KEYS=true',
+      );
+    }
+    expect(converter({ NODE_ENV: 'development', BGC_DEVELOPMENT_KEYS: 'true' }).payloadCodecs).toEqual([]);
+    expect(() => converter({ NODE_ENV: 'production', BGC_DEVELOPMENT_KEYS: 'true' })).toThrow(
+      'PAYLOAD_KEYS is required in production',
+    );
     expect(() => converter({ PAYLOAD_KEY_ID: 'a' })).toThrow('PAYLOAD_KEY_ID is set but PAYLOAD_KEYS is not');
     expect(() => converter({ PAYLOAD_KEYS: `a:${key()},b:${key()}` })).toThrow(
       'PAYLOAD_KEY_ID: required when PAYLOAD_KEYS holds several keys',
@@ -213,6 +229,10 @@ describe('payload encryption settings', () => {
     const single = converter({ NODE_ENV: 'production', PAYLOAD_KEYS: `only:${key()}` });
     expect((single.payloadCodecs?.[0] as AesGcmPayloadCodec).currentKeyId).toBe('only');
     expect(single.failureConverterPath).toMatch(/failure-converter\.[jt]s$/);
+    // Plain payloads are refused, unless the migration switch lets them through.
+    expect((single.payloadCodecs?.[0] as AesGcmPayloadCodec).allowPlaintext).toBe(false);
+    const migrating = converter({ PAYLOAD_KEYS: `only:${key()}`, PAYLOAD_ALLOW_PLAINTEXT: 'true' });
+    expect((migrating.payloadCodecs?.[0] as AesGcmPayloadCodec).allowPlaintext).toBe(true);
   });
 
   it('reads the codec endpoint settings', () => {
@@ -251,7 +271,7 @@ describe('codec endpoint (settings the test stack does not exercise)', () => {
     });
     try {
       const post = (token: string, origin = 'https://temporal-ui.example.com') =>
-        fetch(`${server.url}/codec/encode`, {
+        fetch(`${server.url}/codec/decode`, {
           method: 'POST',
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Origin: origin },
           body,
@@ -273,6 +293,51 @@ describe('codec endpoint (settings the test stack does not exercise)', () => {
     }
   });
 
+  it('requires a CODEC_TOKEN of its own in production', () => {
+    const production = (config: Partial<CodecRouterDeps['config']>) => () =>
+      codecRouter({
+        config: { ADMIN_TOKEN: 'admin-token-0123456789', NODE_ENV: 'production', ...config },
+        temporal,
+      });
+    expect(production({})).toThrow('CODEC_TOKEN is required in production');
+    expect(production({ CODEC_TOKEN: 'admin-token-0123456789' })).toThrow(
+      'CODEC_TOKEN must differ from ADMIN_TOKEN',
+    );
+    expect(production({ CODEC_TOKEN: 'codec-token-0123456789' })).not.toThrow();
+  });
+
+  it('decodes only, and shows a payload that is not encrypted as it is', async () => {
+    const server = await serve({ ADMIN_TOKEN: 'admin-token-0123456789' });
+    try {
+      const post = (direction: string, payloads: unknown[]) =>
+        fetch(`${server.url}/codec/${direction}`, {
+          method: 'POST',
+          headers: { Authorization: 'Bearer admin-token-0123456789', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ payloads }),
+        });
+      // Encrypting would let whoever holds the token forge inputs the worker accepts.
+      const plain = { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: 'MQ==' };
+      const encode = await post('encode', [plain]);
+      expect(encode.status).toBe(404);
+      expect(encode.headers.get('content-type')).toContain('application/problem+json');
+
+      const [sealed] = await codec.encode([defaultPayloadConverter.toPayload({ eventId: 'e1' })]);
+      const toJson = (p: Payload) => ({
+        metadata: Object.fromEntries(
+          Object.entries(p.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]),
+        ),
+        data: Buffer.from(p.data ?? []).toString('base64'),
+      });
+      const decoded = await post('decode', [toJson(sealed!), plain]);
+      expect(decoded.status).toBe(200);
+      const [first, second] = ((await decoded.json()) as { payloads: { data: string }[] }).payloads;
+      expect(Buffer.from(first?.data ?? '', 'base64').toString()).toBe('{"eventId":"e1"}');
+      expect(second).toEqual(plain);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('lets a request without a token through only when anonymity is allowed, never in production', async () => {
     expect(() =>
       codecRouter({
@@ -287,7 +352,7 @@ describe('codec endpoint (settings the test stack does not exercise)', () => {
     const server = await serve({ ADMIN_TOKEN: 'admin-token-0123456789', CODEC_ALLOW_ANONYMOUS: true });
     try {
       const post = (headers: Record<string, string>) =>
-        fetch(`${server.url}/codec/encode`, {
+        fetch(`${server.url}/codec/decode`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', ...headers },
           body,

@@ -3,6 +3,8 @@ import path from 'node:path';
 import ts from 'typescript';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import type { Client } from '@temporalio/client';
+import { codecRouter } from '../../src/api/codec-router';
 import {
   apiConfigSchema,
   baseConfigSchema,
@@ -20,6 +22,11 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
  */
 
 const ROOT = path.resolve(__dirname, '..', '..');
+/** A Temporal client as the codec endpoint sees it, with no codec: enough to build the router. */
+const noCodecs = { options: { loadedDataConverter: { payloadCodecs: [] } } } as unknown as Pick<
+  Client,
+  'options'
+>;
 const read = (file: string): string => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
 // --- docker-compose.yml, typed by the subset of the Compose specification this stack uses -----------------
@@ -43,7 +50,11 @@ const serviceSchema = z.looseObject({
       z.union([
         z.string(),
         z.number(),
-        z.looseObject({ target: z.number(), published: z.union([z.string(), z.number()]).optional() }),
+        z.looseObject({
+          target: z.number(),
+          published: z.union([z.string(), z.number()]).optional(),
+          host_ip: z.string().optional(),
+        }),
       ]),
     )
     .optional(),
@@ -144,26 +155,37 @@ function dependencies(svc: Service): Record<string, string> {
   );
 }
 
-/** Published ports as { published, target } (short syntax `[ip:]published:target[/proto]` or long syntax). */
-function ports(svc: Service): { published?: number; target: number }[] {
+/**
+ * Port mappings as { host, published, target } (short syntax `[ip:][published:]target[/proto]`, the ip in brackets
+ * for IPv6, or long syntax). `host` is the host address the port is published on: undefined means every interface.
+ */
+function ports(svc: Service): { host?: string; published?: number; target: number }[] {
   return (svc.ports ?? []).map((port) => {
     if (typeof port === 'object') {
       return {
+        host: port.host_ip,
         target: port.target,
         published: port.published === undefined ? undefined : Number(port.published),
       };
     }
-    const parts = interpolate(String(port))
-      .replace(/\/(tcp|udp)$/, '')
-      .split(':');
-    const target = Number(parts[parts.length - 1]);
-    const published = parts.length > 1 ? Number(parts[parts.length - 2]) : undefined;
-    if (!Number.isInteger(target) || (published !== undefined && !Number.isInteger(published))) {
+    const text = interpolate(String(port)).replace(/\/(tcp|udp)$/, '');
+    const ipv6 = /^\[([^\]]+)\]:(.+)$/.exec(text);
+    const parts = (ipv6?.[2] ?? text).split(':');
+    const host = ipv6?.[1] ?? (parts.length === 3 ? parts.shift() : undefined);
+    const [published, target] = parts.length === 2 ? parts.map(Number) : [undefined, Number(parts[0])];
+    if (
+      parts.length > 2 ||
+      (host !== undefined && published === undefined) ||
+      !Number.isInteger(target) ||
+      (published !== undefined && !Number.isInteger(published))
+    ) {
       throw new Error(`Unsupported port mapping ${String(port)}`);
     }
-    return { published, target };
+    return { host: host === '0.0.0.0' || host === '::' ? undefined : host, published, target: target ?? 0 };
   });
 }
+
+const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
 
 /** host and port of a `host:port` address. */
 function hostPort(address: string): { host: string; port: number } {
@@ -303,6 +325,11 @@ describe('docker-compose.yml', () => {
 
   it('makes the operator supply the admin token and the report link key instead of shipping them', () => {
     expect(rawEnvironment(api).ADMIN_TOKEN).toMatch(/^\$\{ADMIN_TOKEN:\?.+\}$/);
+    // The codec endpoint reads every Temporal payload: a token of its own, which production requires.
+    expect(rawEnvironment(api).CODEC_TOKEN).toMatch(/^\$\{CODEC_TOKEN:\?.+\}$/);
+    const config = loadConfig(apiConfigSchema, apiEnv);
+    expect(config.CODEC_TOKEN).not.toBe(config.ADMIN_TOKEN);
+    expect(() => codecRouter({ config, temporal: noCodecs })).not.toThrow();
     for (const svc of [api, worker])
       expect(rawEnvironment(svc).REPORT_LINK_KEY).toMatch(/^\$\{REPORT_LINK_KEY:\?.+\}$/);
   });
@@ -338,7 +365,7 @@ describe('docker-compose.yml', () => {
 
   it('publishes and probes the API on the port it listens on, on every interface of its container', () => {
     const config = loadConfig(apiConfigSchema, apiEnv);
-    expect(ports(api)).toContainEqual({ published: 8080, target: config.API_PORT });
+    expect(ports(api)).toContainEqual({ host: undefined, published: 8080, target: config.API_PORT });
     expect(['0.0.0.0', '::']).toContain(config.API_HOST);
     expect(instructions(dockerfile.runtime, 'EXPOSE').join(' ').split(/\s+/)).toContain(
       String(config.API_PORT),
@@ -415,7 +442,6 @@ describe('docker-compose.yml', () => {
       'temporal_visibility',
     ]);
     expect(dependencies(temporal)).toMatchObject({ postgresql: 'service_healthy' });
-    expect(ports(temporal)).toContainEqual({ published: 7233, target: 7233 });
 
     const mount = (temporal.volumes ?? [])
       .map((v) => (typeof v === 'string' ? v.split(':') : [v.source ?? '', v.target]))
@@ -441,10 +467,27 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes the Temporal UI on 8233, on the port the UI listens on', () => {
+  it('publishes nothing but the API beyond loopback, and Temporal’s frontend not at all', () => {
+    // Whoever reaches Temporal's frontend can start, signal, cancel and read every check; the UI has no login.
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (name === 'api') continue;
+      for (const port of ports(svc)) {
+        expect({ service: name, port, loopback: LOOPBACK.includes(port.host ?? '') }).toEqual({
+          service: name,
+          port,
+          loopback: true,
+        });
+      }
+    }
+    expect(ports(service('temporal'))).toEqual([]);
+  });
+
+  it('publishes the Temporal UI on 127.0.0.1:8233, on the port the UI listens on', () => {
     const ui = service('temporal-ui');
     const env = environment(ui);
-    expect(ports(ui)).toContainEqual({ published: 8233, target: Number(env.TEMPORAL_UI_PORT ?? 8080) });
+    expect(ports(ui)).toEqual([
+      { host: '127.0.0.1', published: 8233, target: Number(env.TEMPORAL_UI_PORT ?? 8080) },
+    ]);
     expect(env.TEMPORAL_CORS_ORIGINS).toEqual(expect.any(String));
     expect(dependencies(ui)).toHaveProperty(['temporal']);
   });

@@ -78,15 +78,33 @@ describe('REPORT_LINK_KEY and PUBLIC_BASE_URL', () => {
     }
   });
 
-  it('is required in production; elsewhere a public development key stands in', () => {
+  it('is required; only BGC_DEVELOPMENT_KEYS outside production lets a public development key stand in', () => {
     expect(() => reportLinkKeyFromConfig({ NODE_ENV: 'production', REPORT_LINK_KEY: undefined })).toThrow(
-      /REPORT_LINK_KEY/,
+      /REPORT_LINK_KEY is required in production/,
     );
-    const dev = reportLinkKeyFromConfig({ NODE_ENV: 'development', REPORT_LINK_KEY: undefined });
+    expect(() =>
+      reportLinkKeyFromConfig({
+        NODE_ENV: 'production',
+        BGC_DEVELOPMENT_KEYS: true,
+        REPORT_LINK_KEY: undefined,
+      }),
+    ).toThrow(/REPORT_LINK_KEY is required in production/);
+    expect(() => reportLinkKeyFromConfig({ NODE_ENV: 'development', REPORT_LINK_KEY: undefined })).toThrow(
+      /REPORT_LINK_KEY is required unless BGC_DEVELOPMENT_KEYS=true/,
+    );
+    const dev = reportLinkKeyFromConfig({
+      NODE_ENV: 'development',
+      BGC_DEVELOPMENT_KEYS: true,
+      REPORT_LINK_KEY: undefined,
+    });
     expect(dev.development).toBe(true);
     // The same in every process, so a link the worker wrote opens on the API.
     expect(dev.token('c', 'r')).toBe(
-      reportLinkKeyFromConfig({ NODE_ENV: 'test', REPORT_LINK_KEY: undefined }).token('c', 'r'),
+      reportLinkKeyFromConfig({
+        NODE_ENV: 'test',
+        BGC_DEVELOPMENT_KEYS: true,
+        REPORT_LINK_KEY: undefined,
+      }).token('c', 'r'),
     );
     const real = reportLinkKeyFromConfig({ NODE_ENV: 'production', REPORT_LINK_KEY: keyBytes });
     expect(real.development).toBe(false);

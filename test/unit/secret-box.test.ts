@@ -119,20 +119,30 @@ describe('SECRETS_KEYS / SECRETS_KEY_ID configuration', () => {
     );
   });
 
-  it('stops production without keys with a clear message; elsewhere the development key stands in', () => {
+  it('stops without keys with a clear message; only BGC_DEVELOPMENT_KEYS outside production lets the development key in', () => {
     expect(() => secretBoxFromConfig(config({ NODE_ENV: 'production' }))).toThrow(
       /^Invalid configuration: SECRETS_KEYS is required in production/,
     );
-    expect(() => secretBoxFromEnv({ NODE_ENV: 'production' })).toThrow(
+    expect(() => secretBoxFromEnv({ NODE_ENV: 'production', BGC_DEVELOPMENT_KEYS: 'true' })).toThrow(
       /SECRETS_KEYS is required in production/,
     );
-    const dev = secretBoxFromConfig(config({ NODE_ENV: 'development' }));
+    // A production host without NODE_ENV=production no longer gets the public key silently.
+    for (const env of [
+      {},
+      { NODE_ENV: 'development' },
+      { NODE_ENV: 'test', BGC_DEVELOPMENT_KEYS: 'false' },
+    ]) {
+      expect(() => secretBoxFromEnv(env)).toThrow(
+        /^Invalid configuration: SECRETS_KEYS is required unless BGC_DEVELOPMENT_KEYS=true/,
+      );
+    }
+    const dev = secretBoxFromConfig(config({ NODE_ENV: 'development', BGC_DEVELOPMENT_KEYS: 'true' }));
     expect([dev.development, dev.currentKeyId]).toEqual([true, 'dev']);
     // Stable across processes, so a development database stays readable after a restart.
     const sealed = dev.seal(secrets, 'conn_1');
-    expect(secretBoxFromEnv({}).open(sealed, 'conn_1')).toEqual(secrets);
-    expect(() => secretBoxFromConfig(config({ NODE_ENV: 'test', SECRETS_KEY_ID: 'k1' }))).toThrow(
-      /SECRETS_KEY_ID is set but SECRETS_KEYS is not/,
-    );
+    expect(secretBoxFromEnv({ BGC_DEVELOPMENT_KEYS: 'true' }).open(sealed, 'conn_1')).toEqual(secrets);
+    expect(() =>
+      secretBoxFromConfig(config({ NODE_ENV: 'test', BGC_DEVELOPMENT_KEYS: 'true', SECRETS_KEY_ID: 'k1' })),
+    ).toThrow(/SECRETS_KEY_ID is set but SECRETS_KEYS is not/);
   });
 });
