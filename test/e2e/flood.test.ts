@@ -83,16 +83,17 @@ describe('a flood of bad signatures while Lever delivers (real HTTP, the service
     await stack?.stop();
   });
 
-  it('acknowledges every real delivery, never refused, and starts each check once; the flood gets 401/404/429 and no database work', async () => {
+  it('acknowledges every real delivery, never refused, and starts each check once; the flood gets 401/429 and no database work', async () => {
     const options = { requests: 5000, concurrency: 200, sources: ['127.0.0.2', '127.0.0.3'], candidates: 30 };
     const result = await floodWhileLeverDelivers(stack, options);
     const { connection: conn, opportunities, unknownIds, figures, real, readsById } = result;
     console.info(describeLeverFlood(result, options));
 
-    // The flood: every request answered, refused (401 / 404) or cut off at its sources (429 problem+json).
+    // The flood: every request answered, refused (401: unknown ids and wrong signatures look the same) or cut off
+    // at its sources (429 problem+json).
     expect(figures.requests).toBe(options.requests);
     const statuses = new Map(figures.statuses);
-    expect([...statuses.keys()].sort((a, b) => a - b)).toEqual([401, 404, 429]);
+    expect([...statuses.keys()].sort((a, b) => a - b)).toEqual([401, 429]);
     expect(statuses.get(429)).toBeGreaterThan(options.requests / 4);
     expect(figures.malformed429).toBe(0);
 
@@ -252,13 +253,13 @@ describe('rate limits, the connection cache and the pool timeout (another API on
     try {
       const repeated = `conn_${randomBytes(12).toString('hex')}`;
       for (let i = 0; i < 3; i += 1) {
-        expect((await post(api.webhookUrl({ id: repeated }), '{}', '127.0.0.7')).status).toBe(404);
+        expect((await post(api.webhookUrl({ id: repeated }), '{}', '127.0.0.7')).status).toBe(401);
       }
       expect(watch.reads.get(repeated)).toBe(1);
 
       const made = Array.from({ length: 5 }, () => `conn_${randomBytes(12).toString('hex')}`);
       for (const id of made) {
-        expect((await post(api.webhookUrl({ id }), '{}', '127.0.0.8')).status).toBe(404);
+        expect((await post(api.webhookUrl({ id }), '{}', '127.0.0.8')).status).toBe(401);
       }
       // Cut off before any lookup: another made-up id and a real connection alike.
       const more = `conn_${randomBytes(12).toString('hex')}`;
@@ -319,7 +320,7 @@ describe('rate limits, the connection cache and the pool timeout (another API on
     });
 
     expect((await stack.adminFetch(`/admin/connections/${conn.id}`, { method: 'DELETE' })).status).toBe(200);
-    expect((await post(conn.webhookUrl, harmless(withRotated), from)).status).toBe(404);
+    expect((await post(conn.webhookUrl, harmless(withRotated), from)).status).toBe(401);
   });
 
   it('lets another API process act on a changed connection for at most CONNECTION_CACHE_TTL_MS', async () => {
