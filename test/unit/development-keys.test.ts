@@ -62,6 +62,8 @@ describe('the keys the API and the worker need (BGC_DEVELOPMENT_KEYS)', () => {
     const production = await run('src/main.ts', {
       ...withoutKeys,
       NODE_ENV: 'production',
+      // The tests let the service call the emulators over http://; production refuses that first.
+      ALLOW_HTTP_URLS: 'false',
       BGC_DEVELOPMENT_KEYS: 'true',
       SECRETS_KEYS: `k1:${key()}`,
       PAYLOAD_KEYS: `p1:${key()}`,
