@@ -23,6 +23,7 @@ import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type WebhookDelivery } from '../../src/sandbox/lever-emulator';
 import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
 import { useFreshKeys } from '../../test/support/keys';
+import { connectLeverToCertn } from '../../test/support/connect-certn';
 
 const { values: args } = parseArgs({
   options: {
@@ -111,39 +112,14 @@ async function main(): Promise<number> {
     await until('the API', async () => ((await fetch(`${apiUrl}/healthz`)).ok ? true : undefined), 120_000);
 
     // One customer: Lever account and Certn team on the emulators, connected through the admin API.
-    const leverKey = `lever-${randomBytes(8).toString('hex')}`;
-    const signatureToken = `sig-${randomBytes(8).toString('hex')}`;
-    const certnKey = `certn-${randomBytes(8).toString('hex')}`;
-    const certnSecret = `whsec-${randomBytes(8).toString('hex')}`;
-    lever.addApiKey(leverKey);
-    const team = certn.addTeam({
-      apiKey: certnKey,
+    const conn = await connectLeverToCertn({
+      apiUrl,
+      adminToken,
+      lever,
+      certn,
+      name: 'Outage Inc.',
       packages: [{ name: 'Basic', check_types: ['IDENTITY_VERIFICATION', 'CRIMINAL_RECORD_CHECK'] }],
     });
-    const created = await fetch(`${apiUrl}/admin/connections`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        name: 'Outage Inc.',
-        lever: {
-          apiBaseUrl: lever.apiBaseUrl,
-          apiKey: leverKey,
-          signatureToken,
-          triggerStageName: 'Background Check',
-        },
-        vendor: {
-          type: 'certn',
-          apiBaseUrl: certn.apiBaseUrl,
-          apiKey: certnKey,
-          webhookSecret: certnSecret,
-          packages: team.packages.map((p) => ({ name: p.name, packageId: p.id, default: true })),
-        },
-      }),
-    });
-    if (created.status !== 201) throw new Error(`connection not created: ${await created.text()}`);
-    const conn = (await created.json()) as { id: string; webhookUrl: string; vendorCallbackUrl: string };
-    lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
-    certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl, secret: certnSecret });
 
     const trigger = lever.stageIdByName('Background Check');
     const posting = lever.createPosting({ text: 'Outage Engineer', tags: [] });

@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
 import { checkWorkflowId } from '../../src/workflows/definitions';
+import { connectLeverToCertn } from '../support/connect-certn';
 import { startServiceProcess, stopProcess } from '../support/service-process';
 import { eventually } from '../support/stack';
 import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
@@ -59,36 +60,13 @@ describe('worker and server crashes', () => {
   });
 
   it('completes every check, once each, through worker SIGKILLs and a server restart', async () => {
-    const leverKey = `chaos-lever-${randomBytes(4).toString('hex')}`;
-    const certnKey = `chaos-certn-${randomBytes(4).toString('hex')}`;
-    const signatureToken = randomBytes(16).toString('hex');
-    const webhookSecret = randomBytes(16).toString('hex');
-    lever.addApiKey(leverKey);
-    const { packages } = certn.addTeam({ apiKey: certnKey });
-    const res = await fetch(`${apiUrl}/admin/connections`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        name: 'Chaos customer',
-        lever: {
-          apiBaseUrl: lever.apiBaseUrl,
-          apiKey: leverKey,
-          signatureToken,
-          triggerStageName: 'Background Check',
-        },
-        vendor: {
-          type: 'certn',
-          apiBaseUrl: certn.apiBaseUrl,
-          apiKey: certnKey,
-          webhookSecret,
-          packages: packages.map((p, i) => ({ name: p.name, packageId: p.id, default: i === 0 })),
-        },
-      }),
+    const conn = await connectLeverToCertn({
+      apiUrl,
+      adminToken: ADMIN_TOKEN,
+      lever,
+      certn,
+      name: 'Chaos customer',
     });
-    expect(res.status).toBe(201);
-    const conn = (await res.json()) as { id: string; webhookUrl: string; vendorCallbackUrl: string };
-    lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
-    certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl, secret: webhookSecret });
 
     const opportunities = Array.from({ length: CANDIDATES }, (_, i) =>
       lever.createOpportunity({ name: `Crash Candidate ${i}`, emails: [`crash-${i}@example.com`] }),

@@ -9,6 +9,7 @@ import { Connection, type TLSConfig } from '@temporalio/client';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
 import { freePort } from '../../src/temporal/dev-server-process';
+import { connectLeverToCertn } from '../support/connect-certn';
 import { startServiceProcess, stopProcess } from '../support/service-process';
 import { eventually } from '../support/stack';
 import { SERVER_NAME, testCertificates } from '../support/tls-certificates';
@@ -157,36 +158,7 @@ describe('mTLS to Temporal (TEMPORAL_TLS_*)', () => {
       'the API',
     );
 
-    const leverKey = `mtls-lever-${randomBytes(4).toString('hex')}`;
-    const certnKey = `mtls-certn-${randomBytes(4).toString('hex')}`;
-    const signatureToken = randomBytes(16).toString('hex');
-    const webhookSecret = randomBytes(16).toString('hex');
-    lever.addApiKey(leverKey);
-    const { packages } = certn.addTeam({ apiKey: certnKey });
-    const created = await fetch(`${apiUrl}/admin/connections`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        name: 'mTLS customer',
-        lever: {
-          apiBaseUrl: lever.apiBaseUrl,
-          apiKey: leverKey,
-          signatureToken,
-          triggerStageName: 'Background Check',
-        },
-        vendor: {
-          type: 'certn',
-          apiBaseUrl: certn.apiBaseUrl,
-          apiKey: certnKey,
-          webhookSecret,
-          packages: packages.map((p, i) => ({ name: p.name, packageId: p.id, default: i === 0 })),
-        },
-      }),
-    });
-    expect(created.status).toBe(201);
-    const conn = (await created.json()) as { webhookUrl: string; vendorCallbackUrl: string };
-    lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
-    certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl, secret: webhookSecret });
+    await connectLeverToCertn({ apiUrl, adminToken, lever, certn, name: 'mTLS customer' });
 
     const opp = lever.createOpportunity({ name: 'Tess Ellis', emails: ['tess.mtls@example.com'] });
     const [delivery] = await lever.moveToStage(opp.id, lever.stageIdByName('Background Check'));
