@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -8,6 +9,7 @@ import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
 import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { recreateDatabase } from './database';
+import { RUN_MARK_VARIABLE } from './processes';
 import { useFreshKeys } from './keys';
 
 const noop = () => undefined;
@@ -22,6 +24,8 @@ declare global {
  * for the whole run; test files connect to both through the environment variables set here.
  */
 export default async function globalSetup(): Promise<void> {
+  // Inherited by every process the run starts: the global teardown finds what is left of them.
+  process.env[RUN_MARK_VARIABLE] = randomUUID();
   // Migrated by its owner (the migration role); the service and the tests' stacks connect as the runtime role, as
   // in production, so everything they do is done with only its rights. Tests that need the owner use asOwner.
   process.env.MIGRATION_DATABASE_URL = await recreateDatabase(

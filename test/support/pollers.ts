@@ -1,0 +1,46 @@
+import { hostname } from 'node:os';
+import { Connection } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal } from '@temporalio/proto';
+
+/** The identity the Temporal SDK gives a worker by default, as the service's worker has: `<pid>@<host>`. */
+export function workerIdentity(pid: number): string {
+  return `${pid}@${hostname()}`;
+}
+
+/**
+ * When Temporal last saw each worker poll the task queue, for workflow or activity tasks (ms since the epoch), by
+ * worker identity. Temporal lists a poller for a few minutes after its last poll, and forgets it on a restart.
+ */
+export async function lastPolls(
+  address: string,
+  taskQueue: string,
+  namespace = 'default',
+): Promise<Map<string, number>> {
+  // A subchannel of its own: a shared one that backed off while the server was restarted may wait minutes.
+  const connection = await Connection.connect({
+    address,
+    connectTimeout: 5_000,
+    channelArgs: { 'grpc.use_local_subchannel_pool': 1 },
+  });
+  try {
+    const polls = new Map<string, number>();
+    for (const taskQueueType of [
+      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+    ]) {
+      const { pollers } = await connection.workflowService.describeTaskQueue({
+        namespace,
+        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType,
+      });
+      for (const poller of pollers ?? []) {
+        const identity = poller.identity ?? '';
+        polls.set(identity, Math.max(polls.get(identity) ?? 0, tsToMs(poller.lastAccessTime)));
+      }
+    }
+    return polls;
+  } finally {
+    await connection.close();
+  }
+}
