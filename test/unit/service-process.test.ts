@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/temporal/dev-server-process';
-import { lastPolls, workerIdentity } from '../support/pollers';
+import { waitForPoller, workerIdentity } from '../support/pollers';
 import {
   RUN_MARK_VARIABLE,
   descendants,
@@ -49,14 +49,7 @@ describe('service processes (test support)', () => {
   /** The worker's node process, once Temporal lists it polling the task queue. */
   async function pollingWorker(worker: ChildProcess): Promise<ProcessInfo> {
     const polling = await entryProcess(worker, 60_000);
-    await eventually(
-      async () =>
-        (await lastPolls(temporalAddress, env.TEMPORAL_TASK_QUEUE ?? '')).has(workerIdentity(polling.pid))
-          ? true
-          : undefined,
-      90_000,
-      'Temporal to list the worker as a poller',
-    );
+    await waitForPoller(temporalAddress, env.TEMPORAL_TASK_QUEUE ?? '', workerIdentity(polling.pid));
     return polling;
   }
 
