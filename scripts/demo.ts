@@ -20,6 +20,8 @@ import { startLeverEmulator } from '../src/sandbox/lever-emulator';
 import { startSmtpCatcher } from '../src/sandbox/smtp-catcher';
 import { startVictigEmulator } from '../src/sandbox/victig-emulator';
 import { checkWorkflowId } from '../src/workflows/definitions';
+import { stopOnInterrupt } from '../test/support/interrupt';
+import { stopProcess } from '../test/support/service-process';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,6 +95,8 @@ function startProcess(name: string, command: string, argv: string[], env: NodeJS
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own (tsx runs the script in a child process): stopAll ends the whole group.
+    detached: true,
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -123,20 +127,23 @@ async function temporalReachable(): Promise<boolean> {
 }
 
 let stopping = false;
-async function stopAll(): Promise<void> {
+let closeEmulators: (() => Promise<unknown>) | undefined;
+/** The dev server, when the demo started it (not when it reuses one). */
+let temporalServer: ChildProcess | undefined;
+/** The emulators, then the API and the worker, then Temporal: each process group until nothing of it runs. */
+const stopAll = stopOnInterrupt(async () => {
   stopping = true;
-  for (const child of children.reverse()) child.kill('SIGTERM');
-  await Promise.all(
-    children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-  );
-}
+  await closeEmulators?.();
+  await Promise.all(children.filter((c) => c !== temporalServer).map((child) => stopProcess(child)));
+  if (temporalServer) await stopProcess(temporalServer);
+});
 
 async function main(): Promise<void> {
   say('Starting the background-check stack (logs in .data/logs)...');
   if (await temporalReachable().catch(() => false)) {
     say(`- Temporal: reusing the server already on ${temporalAddress}`);
   } else {
-    startProcess('temporal', tsx, ['scripts/temporal-dev.ts'], {
+    temporalServer = startProcess('temporal', tsx, ['scripts/temporal-dev.ts'], {
       TEMPORAL_PORT: args['temporal-port'],
       TEMPORAL_UI_PORT: args['ui-port'],
       // The Web UI decodes the encrypted payloads through the API (src/api/codec-router.ts).
@@ -164,7 +171,7 @@ async function main(): Promise<void> {
   const justworks = await startJustworksEmulator({ port: Number(args['justworks-port']) });
   const ashby = await startAshbyEmulator({ port: Number(args['ashby-port']) });
   const smtp = await startSmtpCatcher({ port: Number(args['smtp-port']) });
-  const closeEmulators = () =>
+  closeEmulators = () =>
     Promise.all([lever, certn, justifacts, victig, justworks, ashby, smtp].map((e) => e.close()));
   say(
     `- Emulators: Lever ${lever.apiBaseUrl}, Certn ${certn.url}, Justifacts ${justifacts.url}, VICTIG ${victig.url},`,
@@ -485,16 +492,13 @@ async function main(): Promise<void> {
 
   if (args.exit) {
     say('\nDemo complete; stopping the stack.');
-    await closeEmulators();
     await stopAll();
     return;
   }
+  // Ctrl-C (SIGINT) or SIGTERM runs stopAll, then exits.
   say(
     `\nThe stack keeps running: Web UI http://127.0.0.1:${args['ui-port']}, API ${apiUrl}. Ctrl-C stops it.`,
   );
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
-  await closeEmulators();
-  await stopAll();
 }
 
 main().catch(async (err) => {

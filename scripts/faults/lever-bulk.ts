@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
+import { stopOnInterrupt } from '../../test/support/interrupt';
 import { useFreshKeys } from '../../test/support/keys';
 import { startStack, type Stack } from '../../test/support/stack';
 
@@ -107,9 +108,11 @@ async function main(): Promise<number> {
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   const temporal = await DevServerProcess.inTempDir('bgc-lever-bulk-');
-  await temporal.start();
-  process.env.TEMPORAL_ADDRESS = temporal.address;
+  // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
+  const stop = stopOnInterrupt(() => temporal.dispose());
   try {
+    await temporal.start();
+    process.env.TEMPORAL_ADDRESS = temporal.address;
     const leverLimit = { perSecond: num('lever-rate'), burst: num('lever-burst') };
     const workerLimit = { perSecond: num('rate'), burst: num('burst'), maxWaitMs: num('max-wait-ms') };
     const stack = await startStack({
@@ -203,7 +206,7 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    await temporal.dispose();
+    await stop();
   }
 }
 

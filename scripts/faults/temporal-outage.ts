@@ -11,9 +11,9 @@
  * migrated, never dropped) and free ports; logs of the API and the worker go to .data/logs/fault-outage-*.log.
  * Exits 1 when a delivery was not acknowledged, a candidate got no check, or one got two.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -24,6 +24,8 @@ import { startLeverEmulator, type WebhookDelivery } from '../../src/sandbox/leve
 import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
 import { useFreshKeys } from '../../test/support/keys';
 import { connectLeverToCertn } from '../../test/support/connect-certn';
+import { stopOnInterrupt } from '../../test/support/interrupt';
+import { startServiceProcess, stopProcess } from '../../test/support/service-process';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,20 +45,16 @@ if (![candidates, outageMs, redeliveries].every((n) => Number.isInteger(n) && n 
 
 const root = path.resolve(__dirname, '..', '..');
 const logDir = path.join(root, '.data', 'logs');
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (line: string) => console.log(line);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const children: ChildProcess[] = [];
 
-function startProcess(name: string, script: string, env: NodeJS.ProcessEnv): ChildProcess {
+function startProcess(name: string, entry: 'src/main.ts' | 'src/worker.ts', env: NodeJS.ProcessEnv) {
   mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(path.join(logDir, `fault-outage-${name}.log`), { flags: 'w' });
-  const child = spawn(tsx, [script], { cwd: root, env: { ...process.env, ...env }, stdio: 'pipe' });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  children.push(child);
-  return child;
+  const logFile = path.join(logDir, `fault-outage-${name}.log`);
+  rmSync(logFile, { force: true });
+  children.push(startServiceProcess(entry, env, { logFile }));
 }
 
 async function until<T>(
@@ -86,6 +84,13 @@ async function main(): Promise<number> {
   const lever = await startLeverEmulator();
   const certn = await startCertnEmulator({ autoAdvanceMs: null });
   let temporal: Client | undefined;
+  // The API and the worker first (process groups of their own), then Temporal and what runs in this process.
+  const stop = stopOnInterrupt(async () => {
+    await temporal?.connection.close();
+    await Promise.all(children.map((child) => stopProcess(child)));
+    await temporalServer.dispose();
+    await Promise.all([lever.close(), certn.close(), pool.end()]);
+  });
   try {
     say(`Temporal outage: ${candidates} candidates, ${redeliveries} redeliveries, ${seconds(outageMs)} down`);
     await temporalServer.start();
@@ -255,13 +260,7 @@ async function main(): Promise<number> {
     say(ok ? 'Nothing lost, nothing twice.' : 'FAILED: see the figures above.');
     return ok ? 0 : 1;
   } finally {
-    await temporal?.connection.close();
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.all(
-      children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))),
-    );
-    await temporalServer.dispose();
-    await Promise.all([lever.close(), certn.close(), pool.end()]);
+    await stop();
   }
 }
 

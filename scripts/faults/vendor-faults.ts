@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { recreateDatabase } from '../../test/support/database';
 import { runFaultScenario, summaryLines } from '../../test/support/fault-scenario';
+import { stopOnInterrupt } from '../../test/support/interrupt';
 import { useFreshKeys } from '../../test/support/keys';
 import { startStack } from '../../test/support/stack';
 
@@ -54,9 +55,11 @@ async function main(): Promise<number> {
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.
   const temporal = await DevServerProcess.inTempDir('bgc-vendor-faults-');
-  await temporal.start();
-  process.env.TEMPORAL_ADDRESS = temporal.address;
+  // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
+  const stop = stopOnInterrupt(() => temporal.dispose());
   try {
+    await temporal.start();
+    process.env.TEMPORAL_ADDRESS = temporal.address;
     const leverPerSecond = num('lever-per-second');
     const stack = await startStack({
       vendorAutoAdvanceMs: num('auto-advance-ms'),
@@ -101,7 +104,7 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    await temporal.dispose();
+    await stop();
   }
 }
 

@@ -19,6 +19,7 @@ import { DevServerProcess } from '../../src/temporal/dev-server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
 import { describeLeverFlood, floodWhileLeverDelivers } from '../../test/support/flood';
+import { stopOnInterrupt } from '../../test/support/interrupt';
 import { useFreshKeys } from '../../test/support/keys';
 import { startStack } from '../../test/support/stack';
 
@@ -56,9 +57,11 @@ async function main(): Promise<number> {
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   const temporal = await DevServerProcess.inTempDir('bgc-webhook-flood-');
-  await temporal.start();
-  process.env.TEMPORAL_ADDRESS = temporal.address;
+  // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
+  const stop = stopOnInterrupt(() => temporal.dispose());
   try {
+    await temporal.start();
+    process.env.TEMPORAL_ADDRESS = temporal.address;
     const stack = await startStack();
     try {
       const result = await floodWhileLeverDelivers(stack, options);
@@ -100,7 +103,7 @@ async function main(): Promise<number> {
       await stack.stop();
     }
   } finally {
-    await temporal.dispose();
+    await stop();
   }
 }
 

@@ -163,6 +163,8 @@ export async function runFlood(
 
 /** Run as a process: takes the plan from the parent, reports progress every 50 answers, then the figures. */
 if (require.main === module) {
+  // The parent has gone (ended or killed): nobody reads the figures.
+  process.once('disconnect', () => process.exit(1));
   process.once('message', (plan: FloodPlan) => {
     const report = (message: unknown) =>
       new Promise<void>((resolve) => process.send?.(message, () => resolve()));
