@@ -195,6 +195,26 @@ export interface EmulatorStats {
   rateLimited: number;
 }
 
+/** One answered /v1 request, as `onRequest` listeners see it (benchmarks count Lever's calls by route). */
+export interface ApiRequestRecord {
+  method: string;
+  /** The route with its ids replaced: `/opportunities/:id/addTags`, `/postings/:id`, `/stages`. */
+  route: string;
+  /** The opportunity the request is about, if any. */
+  opportunityId: string | undefined;
+  /** The status answered (429 when rate-limited, 401 when refused). */
+  status: number;
+  /** `performance.now()` when the answer was sent. */
+  at: number;
+}
+
+/** An opportunity's tags after an API call or a recruiter changed them, with `performance.now()` of the change. */
+export interface TagChange {
+  opportunityId: string;
+  tags: string[];
+  at: number;
+}
+
 export interface CreatePostingInput {
   text: string;
   categories?: PostingCategories;
@@ -337,6 +357,8 @@ export class LeverEmulator extends FaultyEmulator {
   /** The exact bytes sent for each delivery (retries and redeliveries resend them unchanged). */
   private readonly rawBodies = new WeakMap<WebhookDelivery, string>();
   private counters: EmulatorStats = { requests: 0, rateLimited: 0 };
+  private readonly requestListeners = new Set<(request: ApiRequestRecord) => void>();
+  private readonly tagListeners = new Set<(change: TagChange) => void>();
   private failures: { remaining: number; status: number } = { remaining: 0, status: 503 };
 
   private closed = false;
@@ -388,6 +410,33 @@ export class LeverEmulator extends FaultyEmulator {
 
   stats(): EmulatorStats {
     return { ...this.counters };
+  }
+
+  /** Calls `listener` with every answered /v1 request; returns the function that stops it. */
+  onRequest(listener: (request: ApiRequestRecord) => void): () => void {
+    this.requestListeners.add(listener);
+    return () => this.requestListeners.delete(listener);
+  }
+
+  /** Calls `listener` after every change of an opportunity's tags; returns the function that stops it. */
+  onTagsChanged(listener: (change: TagChange) => void): () => void {
+    this.tagListeners.add(listener);
+    return () => this.tagListeners.delete(listener);
+  }
+
+  /** Tells the request listeners about an answered /v1 request (the HTTP app calls it). */
+  recordRequest(method: string, path: string, status: number): void {
+    if (this.requestListeners.size === 0) return;
+    const opportunityId = /^\/opportunities\/([^/]+)/.exec(path)?.[1];
+    const route = path.replace(/^\/(opportunities|postings)\/[^/]+/, '/$1/:id');
+    const record: ApiRequestRecord = { method, route, opportunityId, status, at: performance.now() };
+    for (const listener of this.requestListeners) listener(record);
+  }
+
+  private tagsChanged(opportunityId: string, tags: readonly string[]): void {
+    if (this.tagListeners.size === 0) return;
+    const change: TagChange = { opportunityId, tags: [...tags], at: performance.now() };
+    for (const listener of this.tagListeners) listener(change);
   }
 
   resetStats(): void {
@@ -685,6 +734,7 @@ export class LeverEmulator extends FaultyEmulator {
     const opp = this.stored(opportunityId);
     opp.tags = unique([...opp.tags, ...tags]);
     opp.updatedAt = Date.now();
+    this.tagsChanged(opportunityId, opp.tags);
     return this.opportunity(opportunityId);
   }
 
@@ -693,6 +743,7 @@ export class LeverEmulator extends FaultyEmulator {
     const remove = new Set(tags);
     opp.tags = opp.tags.filter((t) => !remove.has(t));
     opp.updatedAt = Date.now();
+    this.tagsChanged(opportunityId, opp.tags);
     return this.opportunity(opportunityId);
   }
 
@@ -891,6 +942,11 @@ export function createLeverEmulatorApp(emulator: LeverEmulator): express.Express
 
   // ----- Public API v1 -----
   const v1 = express.Router();
+  v1.use((req, res, next) => {
+    const path = req.path; // within /v1 (an error handler outside sees the whole URL)
+    res.on('finish', () => emulator.recordRequest(req.method, path, res.statusCode));
+    next();
+  });
   v1.use((req, _res, next) => {
     emulator.admit(req.get('authorization'));
     next();

@@ -534,6 +534,41 @@ describe('Lever emulator', () => {
     });
   });
 
+  describe('request and tag listeners (what the benchmarks count)', () => {
+    it('reports each answered /v1 request by route and opportunity, and each change of tags', async () => {
+      const opp = lever.createOpportunity({ name: 'Counted Candidate', emails: ['counted@example.com'] });
+      const requests: { method: string; route: string; opportunityId: string | undefined; status: number }[] =
+        [];
+      const changes: { opportunityId: string; tags: string[] }[] = [];
+      const stopRequests = lever.onRequest(({ method, route, opportunityId, status }) =>
+        requests.push({ method, route, opportunityId, status }),
+      );
+      const stopTags = lever.onTagsChanged(({ opportunityId, tags }) => changes.push({ opportunityId, tags }));
+      try {
+        await call(api, `/opportunities/${opp.id}?expand=stage`);
+        await call(api, `/opportunities/${opp.id}/addTags`, { method: 'POST', body: { tags: ['A', 'B'] } });
+        await call(api, `/opportunities/${opp.id}/removeTags`, { method: 'POST', body: { tags: ['A'] } });
+        await call(api, '/stages', { key: 'not-a-key' });
+        lever.addTagsDirect(opp.id, ['By hand']);
+      } finally {
+        stopRequests();
+        stopTags();
+      }
+      await call(api, '/stages'); // after the listener stopped: not reported
+      expect(requests).toEqual([
+        { method: 'GET', route: '/opportunities/:id', opportunityId: opp.id, status: 200 },
+        { method: 'POST', route: '/opportunities/:id/addTags', opportunityId: opp.id, status: 200 },
+        { method: 'POST', route: '/opportunities/:id/removeTags', opportunityId: opp.id, status: 200 },
+        { method: 'GET', route: '/stages', opportunityId: undefined, status: 401 },
+      ]);
+      expect(changes).toEqual([
+        { opportunityId: opp.id, tags: ['A', 'B'] },
+        { opportunityId: opp.id, tags: ['B'] },
+        { opportunityId: opp.id, tags: ['B', 'By hand'] },
+      ]);
+    });
+  });
+
   describe('failure injection', () => {
     it('failNext makes the next calls answer 503', async () => {
       lever.failNext(1);
