@@ -1,7 +1,9 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../src/temporal/dev-server-process';
+import { localRuntimeDatabaseUrl } from '../src/db/local-runtime-role';
 import { recreateDatabase } from '../test/support/database';
+import { stopOnInterrupt } from '../test/support/interrupt';
 import { useFreshKeys } from '../test/support/keys';
 
 /**
@@ -150,12 +152,14 @@ export async function benchEnvironment(name: string): Promise<BenchEnvironment> 
     process.env.BENCH_DATABASE_URL ??
       `postgres://postgres@127.0.0.1:5432/bgc_bench_${name.replace(/\W/g, '_')}`,
   );
-  process.env.DATABASE_URL = databaseUrl;
+  // Migrated by its owner; the service connects as the runtime role, as in production.
   process.env.MIGRATION_DATABASE_URL = databaseUrl;
+  process.env.DATABASE_URL = await localRuntimeDatabaseUrl(databaseUrl);
   useFreshKeys();
   process.env.ALLOW_HTTP_URLS = 'true';
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   const temporal = await DevServerProcess.inTempDir(`bgc-bench-${name}-`);
+  atExit(() => temporal.dispose());
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;
   return { temporal, databaseUrl, dispose: () => temporal.dispose() };
@@ -188,12 +192,40 @@ export function treeRss(pid: number): number {
   return total;
 }
 
-/** Runs a benchmark's main and exits with its code; an error is printed and exits 1. */
+const exitTasks: (() => Promise<void> | void)[] = [];
+
+/**
+ * Registers what a benchmark started to be stopped when it ends, also on SIGINT/SIGTERM (`runBenchmark` runs them,
+ * last registered first). Stopping twice must be harmless.
+ */
+export function atExit(stop: () => Promise<void> | void): void {
+  exitTasks.push(stop);
+}
+
+async function runExitTasks(): Promise<void> {
+  for (const stop of exitTasks.splice(0).reverse()) {
+    try {
+      await stop();
+    } catch (err) {
+      console.error('while stopping:', err);
+    }
+  }
+}
+
+/**
+ * Runs a benchmark's main, stops everything registered with `atExit` (also when interrupted), and exits with
+ * main's code; an error is printed and exits 1.
+ */
 export function runBenchmark(main: () => Promise<number>): void {
+  const stop = stopOnInterrupt(runExitTasks);
   main().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
+    async (code) => {
+      await stop();
+      process.exit(code);
+    },
+    async (err: unknown) => {
       console.error(err);
+      await stop();
       process.exit(1);
     },
   );

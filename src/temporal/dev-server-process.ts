@@ -55,6 +55,11 @@ export class DevServerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs (benchmarks read its memory). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get running(): boolean {
     return this.child !== undefined;
   }
