@@ -6,6 +6,8 @@ export interface ProcessConnection {
   id: string;
   webhookUrl: string;
   vendorCallbackUrl: string;
+  /** Lever's signature token of the connection's webhook (a sender of its own signs deliveries with it). */
+  signatureToken: string;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function connectLeverToCertn(options: {
   });
   if (created.status !== 201)
     throw new Error(`connection not created: ${created.status} ${await created.text()}`);
-  const conn = (await created.json()) as ProcessConnection;
+  const conn = { ...((await created.json()) as Omit<ProcessConnection, 'signatureToken'>), signatureToken };
   lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
   certn.setWebhook(certnKey, { url: conn.vendorCallbackUrl, secret: webhookSecret });
   return conn;
