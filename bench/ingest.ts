@@ -193,12 +193,27 @@ async function main(): Promise<number> {
     const s = service_[c]!;
     const f = floor[c]!;
     rows.push(
-      { measure: `c=${c} webhooks acknowledged per second`, value: s.perSecond, unit: '/s', floor: f.perSecond },
+      {
+        measure: `c=${c} webhooks acknowledged per second`,
+        value: s.perSecond,
+        unit: '/s',
+        floor: f.perSecond,
+      },
       { measure: `c=${c} ack latency p50`, value: s.ack.p50, unit: 'ms', floor: f.ack.p50 },
       { measure: `c=${c} ack latency p99`, value: s.ack.p99, unit: 'ms', floor: f.ack.p99 },
       { measure: `c=${c} ack latency max`, value: s.ack.max, unit: 'ms', floor: f.ack.max },
-      { measure: `c=${c} webhook → workflow started p50`, value: s.started.p50, unit: 'ms', floor: f.started.p50 },
-      { measure: `c=${c} webhook → workflow started p99`, value: s.started.p99, unit: 'ms', floor: f.started.p99 },
+      {
+        measure: `c=${c} webhook → workflow started p50`,
+        value: s.started.p50,
+        unit: 'ms',
+        floor: f.started.p50,
+      },
+      {
+        measure: `c=${c} webhook → workflow started p99`,
+        value: s.started.p99,
+        unit: 'ms',
+        floor: f.started.p99,
+      },
     );
   }
   finishReport(
