@@ -3,7 +3,10 @@
  * of its own, sent at several concurrencies to the API (src/main.ts, a process of its own) with the worker stopped:
  * what the service acknowledges per second, how long a sender waits for its answer, and how long until Temporal
  * has started the check. Floor, in the same run on the same server at the same concurrency: `client.workflow.start`
- * of the same workflow type with the same options (ID, task queue, search attributes), nothing else.
+ * of the same workflow type with the same options (ID, task queue, search attributes), nothing else. The two take
+ * turns, half the webhooks each, floor–service–service–floor, so that neither always meets the larger database.
+ * Figures: acknowledged per second, workflows started per second (from the first send to the last start),
+ * latency send → answer and send → workflow started (as Temporal recorded it).
  *
  *   npx tsx bench/ingest.ts [--webhooks 2000] [--tiny] [--json figures.json]
  *
@@ -37,6 +40,8 @@ const LEVELS = args.tiny ? [1, 5] : [1, 50, 200];
 interface LevelFigures {
   /** Answered per second over the level (first send to last answer). */
   perSecond: number;
+  /** Workflows started per second (first send to the last workflow started). */
+  startedPerSecond: number;
   /** Send → answer (ms). */
   ack: Latencies;
   /** Send → the workflow's start time as Temporal recorded it (ms). */
@@ -94,10 +99,64 @@ async function main(): Promise<number> {
       `floor: client.workflow.start on the same server`,
   );
 
+  /** What one sender did: `send` returns the status of a refused item, undefined when it was accepted. */
+  interface Run {
+    sentAt: Map<string, number>;
+    ack: number[];
+    refused: Record<string, number>;
+    ms: number;
+    /** The items of each `sendAll`: the start rate is measured over each part's own span. */
+    parts: string[][];
+  }
+  const newRun = (): Run => ({ sentAt: new Map(), ack: [], refused: {}, ms: 0, parts: [] });
+  async function sendAll(
+    run: Run,
+    items: string[],
+    concurrency: number,
+    send: (item: string) => Promise<number | undefined>,
+  ): Promise<void> {
+    run.parts.push(items);
+    run.ms += await pool(items.length, concurrency, async (i) => {
+      const item = items[i]!;
+      run.sentAt.set(item, Date.now());
+      const begun = performance.now();
+      const status = await send(item);
+      run.ack.push(performance.now() - begun);
+      if (status !== undefined) run.refused[status] = (run.refused[status] ?? 0) + 1;
+    });
+  }
+  /** The run's figures, with the start times Temporal recorded for the workflows of `connectionId`. */
+  async function figures(
+    run: Run,
+    connectionId: string,
+    workflowIdOf: (item: string) => string,
+  ): Promise<LevelFigures> {
+    const refusedCount = Object.values(run.refused).reduce((a, b) => a + b, 0);
+    const started = await startTimes(client, connectionId, run.sentAt.size - refusedCount);
+    // From each part's first send to its last workflow started, summed over the parts.
+    let startSpan = 0;
+    for (const part of run.parts) {
+      const starts = part.flatMap((item) => started.get(workflowIdOf(item)) ?? []);
+      if (starts.length > 0)
+        startSpan += Math.max(...starts) - Math.min(...part.map((item) => run.sentAt.get(item)!));
+    }
+    return {
+      perSecond: (run.sentAt.size / run.ms) * 1000,
+      startedPerSecond: (started.size / Math.max(1, startSpan)) * 1000,
+      ack: latencies(run.ack),
+      started: latencies(
+        [...run.sentAt].flatMap(([item, sent]) => {
+          const at = started.get(workflowIdOf(item));
+          return at === undefined ? [] : [at - sent];
+        }),
+      ),
+      refused: run.refused,
+    };
+  }
+
   const service_: Record<number, LevelFigures> = {};
   const floor: Record<number, LevelFigures> = {};
   for (const concurrency of LEVELS) {
-    // The service: signed webhooks over HTTP, each acknowledged once the delivery is recorded and its start tried.
     const conn = await connectLeverToCertn({
       apiUrl: service.apiUrl,
       adminToken: service.adminToken,
@@ -105,86 +164,62 @@ async function main(): Promise<number> {
       certn,
       name: `Ingest customer c${concurrency}`,
     });
-    const opportunities = Array.from({ length: count }, () => randomUUID());
-    const sentAt = new Array<number>(count);
-    const ack: number[] = [];
-    const refused: Record<string, number> = {};
-    const ms = await pool(count, concurrency, async (i) => {
+    // The service: signed webhooks over HTTP, acknowledged as the API does.
+    const webhook = async (opportunityId: string) => {
       const body = leverBody(conn.signatureToken, {
-        opportunityId: opportunities[i],
-        candidateId: opportunities[i],
-        contactId: opportunities[i],
+        opportunityId,
+        candidateId: opportunityId,
+        contactId: opportunityId,
         fromStageId,
         toStageId: triggerStageId,
       });
-      sentAt[i] = Date.now();
-      const begun = performance.now();
       const res = await fetch(conn.webhookUrl, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body,
       });
       await res.arrayBuffer();
-      ack.push(performance.now() - begun);
-      if (!res.ok) refused[res.status] = (refused[res.status] ?? 0) + 1;
-    });
-    const accepted = count - Object.values(refused).reduce((a, b) => a + b, 0);
-    const started = await startTimes(client, conn.id, accepted);
-    service_[concurrency] = {
-      perSecond: (count / ms) * 1000,
-      ack: latencies(ack),
-      started: latencies(
-        opportunities.flatMap((o, i) => {
-          const at = started.get(checkWorkflowId(conn.id, o));
-          return at === undefined ? [] : [at - sentAt[i]!];
-        }),
-      ),
-      refused,
+      return res.ok ? undefined : res.status;
     };
-
     // The floor: the same start, straight from a client.
     const floorConnection = `floor-${randomUUID()}`;
-    const floorSentAt = new Array<number>(count);
-    const floorAck: number[] = [];
-    const floorRefused: Record<string, number> = {};
-    const floorMs = await pool(count, concurrency, async (i) => {
+    const rawStart = async (opportunityId: string) => {
       const args: [BackgroundCheckInput] = [
-        { connectionId: floorConnection, subjectId: opportunities[i]!, pollIntervalMs: 3_600_000 },
+        { connectionId: floorConnection, subjectId: opportunityId, pollIntervalMs: 3_600_000 },
       ];
-      floorSentAt[i] = Date.now();
-      const begun = performance.now();
       try {
         await client.workflow.start('backgroundCheck', {
           taskQueue: service.taskQueue,
-          workflowId: checkWorkflowId(floorConnection, opportunities[i]!),
+          workflowId: checkWorkflowId(floorConnection, opportunityId),
           args,
           typedSearchAttributes: [
             { key: CONNECTION_KEY, value: floorConnection },
             { key: VENDOR_KEY, value: 'certn' },
           ],
         });
+        return undefined;
       } catch {
-        floorRefused.error = (floorRefused.error ?? 0) + 1;
+        return 0;
       }
-      floorAck.push(performance.now() - begun);
-    });
-    const floorStarted = await startTimes(client, floorConnection, count - (floorRefused.error ?? 0));
-    floor[concurrency] = {
-      perSecond: (count / floorMs) * 1000,
-      ack: latencies(floorAck),
-      started: latencies(
-        opportunities.flatMap((o, i) => {
-          const at = floorStarted.get(checkWorkflowId(floorConnection, o));
-          return at === undefined ? [] : [at - floorSentAt[i]!];
-        }),
-      ),
-      refused: floorRefused,
     };
+    // In turns, floor–service–service–floor, each half of the items: neither always meets the larger database.
+    const opportunities = Array.from({ length: count }, () => randomUUID());
+    const half = Math.ceil(count / 2);
+    const [first, second] = [opportunities.slice(0, half), opportunities.slice(half)];
+    const serviceRun = newRun();
+    const floorRun = newRun();
+    await sendAll(floorRun, first, concurrency, rawStart);
+    await sendAll(serviceRun, first, concurrency, webhook);
+    await sendAll(serviceRun, second, concurrency, webhook);
+    await sendAll(floorRun, second, concurrency, rawStart);
+    service_[concurrency] = await figures(serviceRun, conn.id, (o) => checkWorkflowId(conn.id, o));
+    floor[concurrency] = await figures(floorRun, floorConnection, (o) => checkWorkflowId(floorConnection, o));
     const s = service_[concurrency];
+    const f = floor[concurrency];
     console.log(
-      `  c=${concurrency}: ${s.perSecond.toFixed(1)}/s (floor ${floor[concurrency].perSecond.toFixed(1)}/s), ` +
-        `ack p99 ${s.ack.p99.toFixed(0)} ms (floor ${floor[concurrency].ack.p99.toFixed(0)} ms)` +
-        (Object.keys(refused).length > 0 ? `, refused ${JSON.stringify(refused)}` : ''),
+      `  c=${concurrency}: ${s.perSecond.toFixed(1)}/s (floor ${f.perSecond.toFixed(1)}/s), ` +
+        `ack p99 ${s.ack.p99.toFixed(0)} ms (floor ${f.ack.p99.toFixed(0)} ms)` +
+        (Object.keys(s.refused).length > 0 ? `, refused ${JSON.stringify(s.refused)}` : ''),
     );
   }
 
@@ -198,6 +233,12 @@ async function main(): Promise<number> {
         value: s.perSecond,
         unit: '/s',
         floor: f.perSecond,
+      },
+      {
+        measure: `c=${c} workflows started per second`,
+        value: s.startedPerSecond,
+        unit: '/s',
+        floor: f.startedPerSecond,
       },
       { measure: `c=${c} ack latency p50`, value: s.ack.p50, unit: 'ms', floor: f.ack.p50 },
       { measure: `c=${c} ack latency p99`, value: s.ack.p99, unit: 'ms', floor: f.ack.p99 },
