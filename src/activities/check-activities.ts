@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
 import { AshbySide } from '../ats/ashby';
 import { LeverSide } from '../ats/lever';
@@ -14,7 +15,14 @@ import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
-import { VendorRefusal, type OrderPlan, type StatusReason, type VendorProgress } from '../vendors/types';
+import {
+  VendorRefusal,
+  type CandidateSnapshot,
+  type CheckVendorAdapter,
+  type OrderPlan,
+  type StatusReason,
+  type VendorProgress,
+} from '../vendors/types';
 import { classified } from './errors';
 import { activityLeverClient } from './lever-client';
 
@@ -53,6 +61,11 @@ function execution(): { workflowId: string; runId: string } {
   return run;
 }
 
+/** Whether this is a retry of the activity: an earlier attempt may have written to the ATS already. */
+function isRetry(): boolean {
+  return Context.current().info.attempt > 1;
+}
+
 /** Written into notes so a retried activity finds the note it already added. */
 function reference(): string {
   const { workflowId, runId } = execution();
@@ -70,8 +83,18 @@ export function createCheckActivities({
   const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
   const assessments = new AssessmentRepository(pool);
+  /**
+   * The candidate as `prepareCheck` read them, for the `orderCheck` that follows it in the same run on this worker
+   * (kept in memory only, never in the workflow's history, and briefly): the order does not read the ATS again.
+   * A worker that did not prepare the check (another process, a restart) reads it.
+   */
+  const prepared = new LRUCache<string, CandidateSnapshot>({ max: 5_000, ttl: 5 * 60 * 1000 });
+  const runKey = () => {
+    const { workflowId, runId } = execution();
+    return `${workflowId}/${runId}`;
+  };
 
-  function atsSide(connection: Connection, subjectId: string): AtsSide {
+  function atsSide(connection: Connection, subjectId: string, adapter: CheckVendorAdapter): AtsSide {
     switch (connection.ats.kind) {
       case 'lever':
         return new LeverSide(
@@ -81,7 +104,11 @@ export function createCheckActivities({
             leverRateLimiter,
           ),
           subjectId,
-          connection.ats.settings.triggerStageId,
+          {
+            triggerStageId: connection.ats.settings.triggerStageId,
+            lookFirst: isRetry(),
+            withPosition: adapter.usesPosition,
+          },
         );
       case 'ashby':
         return new AshbySide(
@@ -104,7 +131,7 @@ export function createCheckActivities({
       connection,
       adapter,
       settings,
-      ats: atsSide(connection, ref.subjectId),
+      ats: atsSide(connection, ref.subjectId, adapter),
       vendor: adapter.client(settings, secrets),
     };
   }
@@ -130,7 +157,9 @@ export function createCheckActivities({
           return { kind: 'not-at-trigger' };
         }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
-        return adapter.plan(settings, read.candidate, catalog);
+        const plan = adapter.plan(settings, read.candidate, catalog);
+        if (plan.kind === 'order') prepared.set(runKey(), read.candidate);
+        return plan;
       });
     },
 
@@ -140,7 +169,7 @@ export function createCheckActivities({
     ): Promise<OrderOutcome> {
       return classified(async () => {
         const { adapter, ats, vendor } = await load(ref);
-        const candidate = await ats.snapshot();
+        const candidate = prepared.get(runKey()) ?? (await ats.snapshot());
         const { workflowId, runId } = execution();
         let externalId: string;
         try {
@@ -168,6 +197,7 @@ export function createCheckActivities({
           runId,
           packageName: ref.plan.packageName,
         });
+        prepared.delete(runKey());
         logger.info({ connectionId: ref.connectionId, workflowId, externalId }, 'check ordered');
         return { kind: 'ordered', externalId };
       });
