@@ -543,7 +543,9 @@ describe('Lever emulator', () => {
       const stopRequests = lever.onRequest(({ method, route, opportunityId, status }) =>
         requests.push({ method, route, opportunityId, status }),
       );
-      const stopTags = lever.onTagsChanged(({ opportunityId, tags }) => changes.push({ opportunityId, tags }));
+      const stopTags = lever.onTagsChanged(({ opportunityId, tags }) =>
+        changes.push({ opportunityId, tags }),
+      );
       try {
         await call(api, `/opportunities/${opp.id}?expand=stage`);
         await call(api, `/opportunities/${opp.id}/addTags`, { method: 'POST', body: { tags: ['A', 'B'] } });
