@@ -38,6 +38,10 @@ export interface SubjectRef {
  */
 export type PreparedCheck = OrderPlan | { kind: 'not-at-trigger' };
 
+/** Why a check ended without results, for the note that tells the recruiter. */
+export type CheckNote =
+  { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string } | { kind: 'cancelled'; ordered: boolean };
+
 /** A refusal's text stays in the activity (it may quote candidate data): the workflow only learns that it happened. */
 export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused' };
 
@@ -136,6 +140,53 @@ export function createCheckActivities({
     };
   }
 
+  type Loaded = Awaited<ReturnType<typeof load>>;
+
+  /** Fetches the results and shows them in the ATS, at the statuses the vendor publishes results. */
+  async function showResults(
+    { adapter, ats, vendor, connection }: Loaded,
+    ref: { externalId: string; status: CheckStatus; at: number },
+  ): Promise<void> {
+    if (!adapter.resultsOn.includes(ref.status)) return;
+    const results = await vendor.results(ref.externalId);
+    // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
+    // when opened, so whether this one was refused does not matter then.
+    const stable =
+      results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
+        ? { url: reportLinks.url(connection.id, results.reportId), linkRefused: false }
+        : { url: results.url, linkRefused: results.linkRefused === true };
+    await ats.publishResults(adapter, {
+      status: ref.status,
+      results: { ...results, ...stable },
+      at: ref.at,
+      marker: `${reference()}: ${ref.status} results`,
+    });
+  }
+
+  /** Explains to the recruiter why a check ended without results, and what to do. */
+  async function explain({ adapter, connection, ats }: Loaded, note: CheckNote): Promise<void> {
+    const name = adapter.displayName;
+    let text: string;
+    if (note.kind === 'cancelled') {
+      text =
+        `${name} background check cancelled: the ${name} integration was removed from this account ` +
+        `(connection "${connection.name}"), so ${note.ordered ? `the order was cancelled with ${name}` : 'nothing was ordered'} ` +
+        `and nothing more will be written for this check.`;
+    } else {
+      const detail = note.detail.replace(/\.+$/, '');
+      text = {
+        refused: `${name} background check not ordered: ${detail}.`,
+        'vendor-ended':
+          `${name} background check ended without results (vendor status: ${detail}). ` +
+          `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
+        failed:
+          `${name} background check failed: ${detail}. ` +
+          `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
+      }[note.kind];
+    }
+    await ats.addNote(`${text}\n${reference()}`);
+  }
+
   return {
     /**
      * Confirms with the ATS that the subject is at the trigger, reads the candidate as they are then and decides
@@ -221,55 +272,55 @@ export function createCheckActivities({
     async publishResults(
       ref: SubjectRef & { externalId: string; status: CheckStatus; at: number },
     ): Promise<void> {
-      return classified(async () => {
-        const { adapter, ats, vendor } = await load(ref);
-        if (!adapter.resultsOn.includes(ref.status)) return;
-        const results = await vendor.results(ref.externalId);
-        // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
-        // when opened, so whether this one was refused does not matter then.
-        const stable =
-          results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
-            ? { url: reportLinks.url(ref.connectionId, results.reportId), linkRefused: false }
-            : { url: results.url, linkRefused: results.linkRefused === true };
-        await ats.publishResults(adapter, {
-          status: ref.status,
-          results: { ...results, ...stable },
-          at: ref.at,
-          marker: `${reference()}: ${ref.status} results`,
-        });
-      });
+      return classified(async () => showResults(await load(ref), ref));
     },
 
     /** Explains to the recruiter why a check ended without results, and what to do. */
-    async addCheckNote(
-      ref: SubjectRef &
-        (
-          | { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string }
-          | { kind: 'cancelled'; ordered: boolean }
-        ),
+    async addCheckNote(ref: SubjectRef & CheckNote): Promise<void> {
+      return classified(async () => explain(await load(ref), ref));
+    },
+
+    /**
+     * A status change in one step (one activity task instead of up to four): the results or the vendor's end
+     * note when the change brings them, the status log, then the status shown in the ATS. Each part is
+     * retry-safe, so a retried attempt completes what an earlier one left (see LeverSide's `lookFirst`).
+     */
+    async applyStatus(
+      ref: SubjectRef & {
+        seq: number;
+        status: CheckStatus;
+        reason?: StatusReason;
+        detail?: string;
+        at: number;
+        publish: boolean;
+        /** The vendor's case whose results the change publishes (at the statuses its vendor gives results). */
+        resultsOf?: string;
+        /** The vendor's status, for the note of a check the vendor ended without results. */
+        vendorEnded?: string;
+      },
     ): Promise<void> {
       return classified(async () => {
-        const { adapter, connection, ats } = await load(ref);
-        const name = adapter.displayName;
-        let text: string;
-        if (ref.kind === 'cancelled') {
-          text =
-            `${name} background check cancelled: the ${name} integration was removed from this account ` +
-            `(connection "${connection.name}"), so ${ref.ordered ? `the order was cancelled with ${name}` : 'nothing was ordered'} ` +
-            `and nothing more will be written for this check.`;
-        } else {
-          const detail = ref.detail.replace(/\.+$/, '');
-          text = {
-            refused: `${name} background check not ordered: ${detail}.`,
-            'vendor-ended':
-              `${name} background check ended without results (vendor status: ${detail}). ` +
-              `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
-            failed:
-              `${name} background check failed: ${detail}. ` +
-              `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
-          }[ref.kind];
-        }
-        await ats.addNote(`${text}\n${reference()}`);
+        const loaded = await load(ref);
+        if (ref.resultsOf !== undefined)
+          await showResults(loaded, { externalId: ref.resultsOf, status: ref.status, at: ref.at });
+        if (ref.vendorEnded !== undefined)
+          await explain(loaded, { kind: 'vendor-ended', detail: ref.vendorEnded });
+        const { workflowId, runId } = execution();
+        await checks.appendStatus({
+          connectionId: ref.connectionId,
+          subjectId: ref.subjectId,
+          seq: ref.seq,
+          status: ref.status,
+          detail: ref.detail,
+          workflowId,
+          runId,
+        });
+        if (ref.publish)
+          await loaded.ats.publishStatus(loaded.adapter, loaded.settings, {
+            status: ref.status,
+            reason: ref.reason,
+            at: ref.at,
+          });
       });
     },
 
