@@ -93,6 +93,8 @@ export function createCheckActivities({
    * A worker that did not prepare the check (another process, a restart) reads it.
    */
   const prepared = new LRUCache<string, CandidateSnapshot>({ max: 5_000, ttl: 5 * 60 * 1000 });
+  /** The tags prepareCheck read, for the run's first status change on this worker (see presentTags). */
+  const preparedTags = new LRUCache<string, string[]>({ max: 5_000, ttl: 10 * 60 * 1000 });
   const runKey = () => {
     const { workflowId, runId } = execution();
     return `${workflowId}/${runId}`;
@@ -209,7 +211,10 @@ export function createCheckActivities({
         }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
         const plan = adapter.plan(settings, read.candidate, catalog);
-        if (plan.kind === 'order') prepared.set(runKey(), read.candidate);
+        if (plan.kind === 'order') {
+          prepared.set(runKey(), read.candidate);
+          preparedTags.set(runKey(), read.candidate.tags);
+        }
         return plan;
       });
     },
@@ -315,12 +320,16 @@ export function createCheckActivities({
           workflowId,
           runId,
         });
+        // The run's first status (seq 1, just after the order): the tags read before the order are still there.
+        const presentTags = ref.seq === 1 ? preparedTags.get(runKey()) : undefined;
         if (ref.publish)
           await loaded.ats.publishStatus(loaded.adapter, loaded.settings, {
             status: ref.status,
             reason: ref.reason,
             at: ref.at,
+            presentTags,
           });
+        preparedTags.delete(runKey());
       });
     },
 

@@ -80,7 +80,8 @@ export class LeverSide implements AtsSide {
   /**
    * Exactly one of the vendor's status tags stays on the opportunity; other tags are never touched. A first
    * attempt adds the tag and removes every other status tag of the vendor (the previous one, and any left by an
-   * earlier check) without reading: two calls. A retry reads first and writes only what is missing.
+   * earlier check) without reading: two calls; one for a check's first status when the tags the run read just
+   * before (`presentTags`) hold no other status tag. A retry reads first and writes only what is missing.
    */
   async publishStatus(
     adapter: CheckVendorAdapter,
@@ -93,8 +94,10 @@ export class LeverSide implements AtsSide {
     if (tag === null) return null;
     const statusTags = presentation.statusTags(settings);
     if (!this.options.lookFirst) {
-      await this.lever.addTags(this.opportunityId, [tag]);
-      const others = statusTags.filter((t) => t !== tag);
+      const present = update.presentTags;
+      if (present === undefined || !present.includes(tag))
+        await this.lever.addTags(this.opportunityId, [tag]);
+      const others = statusTags.filter((t) => t !== tag && (present === undefined || present.includes(t)));
       if (others.length > 0) await this.lever.removeTags(this.opportunityId, others);
       return tag;
     }

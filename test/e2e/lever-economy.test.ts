@@ -79,6 +79,26 @@ describe('Lever requests of a check (economy)', () => {
     });
   });
 
+  it('a first status on a candidate without status tags: one read and one addTags, nothing to remove', async () => {
+    const opp = stack.lever.createOpportunity({
+      name: 'Fresh Candidate',
+      emails: [`economy-fresh-${stack.taskQueue}@example.com`],
+      tags: ['Referral'],
+      stageId: stack.lever.stageIdByName('Phone screen'),
+    });
+    const counts = await countRequests(opp.id, async () => {
+      await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
+      await waitForTag(opp.id, 'CERTN - Pending');
+      const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
+      await eventually(async () => {
+        const { raw } = await handle.describe();
+        return (raw.pendingActivities ?? []).length === 0 ? true : undefined;
+      });
+    });
+    expect(stack.lever.opportunity(opp.id).tags).toEqual(['Referral', 'CERTN - Pending']);
+    expect(counts).toEqual({ 'GET /opportunities/:id': 1, 'POST /opportunities/:id/addTags': 1 });
+  });
+
   it('a retried status write reads first, and the opportunity still ends with exactly one status tag', async () => {
     const opp = stack.lever.createOpportunity({
       name: 'Retry Candidate',
