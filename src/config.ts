@@ -178,6 +178,9 @@ function pemSchema(kind: 'certificate' | 'private key') {
   );
 }
 
+/** Workflows one worker keeps cached unless WORKER_MAX_CACHED_WORKFLOWS says otherwise. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+
 /** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
 
@@ -464,6 +467,18 @@ export const workerConfigSchema = baseConfigSchema.extend({
   LEVER_RATE_PER_SECOND: z.coerce.number().positive().default(9),
   LEVER_RATE_BURST: z.coerce.number().int().min(1).default(15),
   LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
+  /**
+   * Workflows this worker keeps in memory between their tasks. A check waits days on its vendor between two
+   * short bursts of work: one that is not cached is replayed from its history (a few dozen events) when its next
+   * callback comes, which costs milliseconds, while every cached one costs about a megabyte. See README,
+   * Performance.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  /**
+   * A workflow bundle built ahead (`npm run build:workflows`, as the image does): the worker starts without
+   * bundling the workflow code itself, which takes seconds and memory. Unset: it bundles src/workflows at start.
+   */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 /**

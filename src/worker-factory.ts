@@ -3,7 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from './activities';
-import { DEFAULT_MAX_CONCURRENT_ACTIVITIES } from './config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES } from './config';
 import type { LeverRateLimiter } from './integrations/lever/rate-limiter';
 import type { Logger } from './logger';
 
@@ -17,6 +17,8 @@ export interface CheckWorkerOptions {
   dataConverter: DataConverter;
   mail?: ActivityDeps['mail'];
   maxConcurrentActivityTaskExecutions?: number;
+  /** Workflows kept in memory between tasks (the rest are replayed from history when they next have work). */
+  maxCachedWorkflows?: number;
   /** Limit of Lever calls per API key shared by all activities of this worker (default: the process-wide one). */
   leverRateLimiter?: LeverRateLimiter;
   /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
@@ -46,5 +48,6 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
     }),
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   });
 }

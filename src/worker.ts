@@ -53,6 +53,9 @@ async function run(): Promise<void> {
       dataConverter,
       mail: { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM },
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      workflowBundle:
+        config.WORKFLOW_BUNDLE_PATH === undefined ? undefined : { codePath: config.WORKFLOW_BUNDLE_PATH },
       reportLinks,
       leverRateLimiter: new LeverRateLimiter({
         perSecond: config.LEVER_RATE_PER_SECOND,

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
 import { AshbySide } from '../ats/ashby';
 import { LeverSide } from '../ats/lever';
@@ -14,7 +15,14 @@ import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
-import { VendorRefusal, type OrderPlan, type StatusReason, type VendorProgress } from '../vendors/types';
+import {
+  VendorRefusal,
+  type CandidateSnapshot,
+  type CheckVendorAdapter,
+  type OrderPlan,
+  type StatusReason,
+  type VendorProgress,
+} from '../vendors/types';
 import { classified } from './errors';
 import { activityLeverClient } from './lever-client';
 
@@ -29,6 +37,10 @@ export interface SubjectRef {
  * the trigger (a webhook's data named it, but Lever signs only the envelope's token and time).
  */
 export type PreparedCheck = OrderPlan | { kind: 'not-at-trigger' };
+
+/** Why a check ended without results, for the note that tells the recruiter. */
+export type CheckNote =
+  { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string } | { kind: 'cancelled'; ordered: boolean };
 
 /** A refusal's text stays in the activity (it may quote candidate data): the workflow only learns that it happened. */
 export type OrderOutcome = { kind: 'ordered'; externalId: string } | { kind: 'refused' };
@@ -53,6 +65,11 @@ function execution(): { workflowId: string; runId: string } {
   return run;
 }
 
+/** Whether this is a retry of the activity: an earlier attempt may have written to the ATS already. */
+function isRetry(): boolean {
+  return Context.current().info.attempt > 1;
+}
+
 /** Written into notes so a retried activity finds the note it already added. */
 function reference(): string {
   const { workflowId, runId } = execution();
@@ -70,8 +87,20 @@ export function createCheckActivities({
   const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
   const assessments = new AssessmentRepository(pool);
+  /**
+   * The candidate as `prepareCheck` read them, for the `orderCheck` that follows it in the same run on this worker
+   * (kept in memory only, never in the workflow's history, and briefly): the order does not read the ATS again.
+   * A worker that did not prepare the check (another process, a restart) reads it.
+   */
+  const prepared = new LRUCache<string, CandidateSnapshot>({ max: 5_000, ttl: 5 * 60 * 1000 });
+  /** The tags prepareCheck read, for the run's first status change on this worker (see presentTags). */
+  const preparedTags = new LRUCache<string, string[]>({ max: 5_000, ttl: 10 * 60 * 1000 });
+  const runKey = () => {
+    const { workflowId, runId } = execution();
+    return `${workflowId}/${runId}`;
+  };
 
-  function atsSide(connection: Connection, subjectId: string): AtsSide {
+  function atsSide(connection: Connection, subjectId: string, adapter: CheckVendorAdapter): AtsSide {
     switch (connection.ats.kind) {
       case 'lever':
         return new LeverSide(
@@ -81,7 +110,11 @@ export function createCheckActivities({
             leverRateLimiter,
           ),
           subjectId,
-          connection.ats.settings.triggerStageId,
+          {
+            triggerStageId: connection.ats.settings.triggerStageId,
+            lookFirst: isRetry(),
+            withPosition: adapter.usesPosition,
+          },
         );
       case 'ashby':
         return new AshbySide(
@@ -104,9 +137,56 @@ export function createCheckActivities({
       connection,
       adapter,
       settings,
-      ats: atsSide(connection, ref.subjectId),
+      ats: atsSide(connection, ref.subjectId, adapter),
       vendor: adapter.client(settings, secrets),
     };
+  }
+
+  type Loaded = Awaited<ReturnType<typeof load>>;
+
+  /** Fetches the results and shows them in the ATS, at the statuses the vendor publishes results. */
+  async function showResults(
+    { adapter, ats, vendor, connection }: Loaded,
+    ref: { externalId: string; status: CheckStatus; at: number },
+  ): Promise<void> {
+    if (!adapter.resultsOn.includes(ref.status)) return;
+    const results = await vendor.results(ref.externalId);
+    // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
+    // when opened, so whether this one was refused does not matter then.
+    const stable =
+      results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
+        ? { url: reportLinks.url(connection.id, results.reportId), linkRefused: false }
+        : { url: results.url, linkRefused: results.linkRefused === true };
+    await ats.publishResults(adapter, {
+      status: ref.status,
+      results: { ...results, ...stable },
+      at: ref.at,
+      marker: `${reference()}: ${ref.status} results`,
+    });
+  }
+
+  /** Explains to the recruiter why a check ended without results, and what to do. */
+  async function explain({ adapter, connection, ats }: Loaded, note: CheckNote): Promise<void> {
+    const name = adapter.displayName;
+    let text: string;
+    if (note.kind === 'cancelled') {
+      text =
+        `${name} background check cancelled: the ${name} integration was removed from this account ` +
+        `(connection "${connection.name}"), so ${note.ordered ? `the order was cancelled with ${name}` : 'nothing was ordered'} ` +
+        `and nothing more will be written for this check.`;
+    } else {
+      const detail = note.detail.replace(/\.+$/, '');
+      text = {
+        refused: `${name} background check not ordered: ${detail}.`,
+        'vendor-ended':
+          `${name} background check ended without results (vendor status: ${detail}). ` +
+          `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
+        failed:
+          `${name} background check failed: ${detail}. ` +
+          `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
+      }[note.kind];
+    }
+    await ats.addNote(`${text}\n${reference()}`);
   }
 
   return {
@@ -130,7 +210,12 @@ export function createCheckActivities({
           return { kind: 'not-at-trigger' };
         }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
-        return adapter.plan(settings, read.candidate, catalog);
+        const plan = adapter.plan(settings, read.candidate, catalog);
+        if (plan.kind === 'order') {
+          prepared.set(runKey(), read.candidate);
+          preparedTags.set(runKey(), read.candidate.tags);
+        }
+        return plan;
       });
     },
 
@@ -140,7 +225,7 @@ export function createCheckActivities({
     ): Promise<OrderOutcome> {
       return classified(async () => {
         const { adapter, ats, vendor } = await load(ref);
-        const candidate = await ats.snapshot();
+        const candidate = prepared.get(runKey()) ?? (await ats.snapshot());
         const { workflowId, runId } = execution();
         let externalId: string;
         try {
@@ -168,6 +253,7 @@ export function createCheckActivities({
           runId,
           packageName: ref.plan.packageName,
         });
+        prepared.delete(runKey());
         logger.info({ connectionId: ref.connectionId, workflowId, externalId }, 'check ordered');
         return { kind: 'ordered', externalId };
       });
@@ -191,55 +277,59 @@ export function createCheckActivities({
     async publishResults(
       ref: SubjectRef & { externalId: string; status: CheckStatus; at: number },
     ): Promise<void> {
-      return classified(async () => {
-        const { adapter, ats, vendor } = await load(ref);
-        if (!adapter.resultsOn.includes(ref.status)) return;
-        const results = await vendor.results(ref.externalId);
-        // The vendor's URL may expire: the ATS keeps a link to the service, which signs (and checks) a fresh one
-        // when opened, so whether this one was refused does not matter then.
-        const stable =
-          results.reportId !== undefined && vendor.reportUrl !== undefined && reportLinks !== undefined
-            ? { url: reportLinks.url(ref.connectionId, results.reportId), linkRefused: false }
-            : { url: results.url, linkRefused: results.linkRefused === true };
-        await ats.publishResults(adapter, {
-          status: ref.status,
-          results: { ...results, ...stable },
-          at: ref.at,
-          marker: `${reference()}: ${ref.status} results`,
-        });
-      });
+      return classified(async () => showResults(await load(ref), ref));
     },
 
     /** Explains to the recruiter why a check ended without results, and what to do. */
-    async addCheckNote(
-      ref: SubjectRef &
-        (
-          | { kind: 'refused' | 'vendor-ended' | 'failed'; detail: string }
-          | { kind: 'cancelled'; ordered: boolean }
-        ),
+    async addCheckNote(ref: SubjectRef & CheckNote): Promise<void> {
+      return classified(async () => explain(await load(ref), ref));
+    },
+
+    /**
+     * A status change in one step (one activity task instead of up to four): the results or the vendor's end
+     * note when the change brings them, the status log, then the status shown in the ATS. Each part is
+     * retry-safe, so a retried attempt completes what an earlier one left (see LeverSide's `lookFirst`).
+     */
+    async applyStatus(
+      ref: SubjectRef & {
+        seq: number;
+        status: CheckStatus;
+        reason?: StatusReason;
+        detail?: string;
+        at: number;
+        publish: boolean;
+        /** The vendor's case whose results the change publishes (at the statuses its vendor gives results). */
+        resultsOf?: string;
+        /** The vendor's status, for the note of a check the vendor ended without results. */
+        vendorEnded?: string;
+      },
     ): Promise<void> {
       return classified(async () => {
-        const { adapter, connection, ats } = await load(ref);
-        const name = adapter.displayName;
-        let text: string;
-        if (ref.kind === 'cancelled') {
-          text =
-            `${name} background check cancelled: the ${name} integration was removed from this account ` +
-            `(connection "${connection.name}"), so ${ref.ordered ? `the order was cancelled with ${name}` : 'nothing was ordered'} ` +
-            `and nothing more will be written for this check.`;
-        } else {
-          const detail = ref.detail.replace(/\.+$/, '');
-          text = {
-            refused: `${name} background check not ordered: ${detail}.`,
-            'vendor-ended':
-              `${name} background check ended without results (vendor status: ${detail}). ` +
-              `Review the order in ${name}, then move the candidate into the trigger stage again to order a new check.`,
-            failed:
-              `${name} background check failed: ${detail}. ` +
-              `Fix the cause, then move the candidate into the trigger stage again (connection "${connection.name}").`,
-          }[ref.kind];
-        }
-        await ats.addNote(`${text}\n${reference()}`);
+        const loaded = await load(ref);
+        if (ref.resultsOf !== undefined)
+          await showResults(loaded, { externalId: ref.resultsOf, status: ref.status, at: ref.at });
+        if (ref.vendorEnded !== undefined)
+          await explain(loaded, { kind: 'vendor-ended', detail: ref.vendorEnded });
+        const { workflowId, runId } = execution();
+        await checks.appendStatus({
+          connectionId: ref.connectionId,
+          subjectId: ref.subjectId,
+          seq: ref.seq,
+          status: ref.status,
+          detail: ref.detail,
+          workflowId,
+          runId,
+        });
+        // The run's first status (seq 1, just after the order): the tags read before the order are still there.
+        const presentTags = ref.seq === 1 ? preparedTags.get(runKey()) : undefined;
+        if (ref.publish)
+          await loaded.ats.publishStatus(loaded.adapter, loaded.settings, {
+            status: ref.status,
+            reason: ref.reason,
+            at: ref.at,
+            presentTags,
+          });
+        preparedTags.delete(runKey());
       });
     },
 

@@ -8,9 +8,13 @@ import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
 import { fieldIssues, type FieldIssue } from './connection-input';
 import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
+import { BackgroundTasks } from './background-tasks';
 import { isUnstorableValue, sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
 import type { ConnectionReader } from './connection-cache';
+
+/** Workflow starts in flight at once in one API process (more wait their turn; the relay is the safety net). */
+const START_CONCURRENCY = 64;
 
 /** The part of the body Lever signs; judged before the connection is looked up, so it says nothing about the id. */
 const signedFieldsSchema = z.object({
@@ -50,12 +54,21 @@ export interface LeverWebhookDeps {
 /**
  * Lever webhooks: verify the signature, refuse a stale `triggeredAt`, validate, record in the inbox (deduped on
  * Lever's token), and start the connection's workflow when the delivery is its trigger. Only a recorded delivery
- * gets a 2xx. A signed delivery that is refused is recorded too, so its token is used up. When Temporal is
- * unreachable the delivery is still acknowledged (`202`, outcome `queued`): it is recorded, and the inbox relay
- * starts its workflow once Temporal is back (src/api/inbox-relay.ts).
+ * gets a 2xx. A signed delivery that is refused is recorded too, so its token is used up. A trigger is
+ * acknowledged (`202`, outcome `queued`) once it is recorded, before its workflow starts: Lever waits for
+ * PostgreSQL only. The start follows at once in this process; when Temporal is unreachable, or this process stops
+ * first, the inbox relay starts it (src/api/inbox-relay.ts).
  */
 export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
   const router = Router();
+  const startDeps = {
+    inbox: deps.inbox,
+    temporal: deps.temporal,
+    start: deps.start,
+    startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+    logger: deps.logger,
+  };
+  const starts = new BackgroundTasks(deps.logger, START_CONCURRENCY);
   router.post(
     '/webhooks/lever/:connectionId',
     express.json({ limit: deps.bodyLimit, type: () => true }),
@@ -156,41 +169,32 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
         return res.status(200).json({ accepted: true, outcome: 'paused' });
       }
 
-      const result = await startRecordedDelivery(
-        {
-          inbox: deps.inbox,
-          temporal: deps.temporal,
-          start: deps.start,
-          startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-          logger: deps.logger,
-        },
-        {
-          inboxId: row.id,
-          attempts: row.attempts,
-          connection,
-          integration,
-          opportunityId: decision.opportunityId,
-        },
-      );
-      if (result.kind === 'started') return res.status(202).json({ accepted: true, ...result.start });
-      if (result.kind === 'unavailable') {
-        // Recorded, so nothing is lost: acknowledge it; the relay starts the workflow once Temporal is back.
-        deps.logger.warn(
-          { reason: result.reason, connectionId: connection.id, inboxId: row.id },
-          'Temporal unreachable: delivery queued for the inbox relay',
-        );
-        return res.status(202).json({ accepted: true, outcome: 'queued' });
-      }
-      // Temporal refused the start: the relay retries it with backoff, and so does Lever on this answer.
-      deps.logger.error(
-        { err: result.error, connectionId: connection.id, inboxId: row.id },
-        'could not start the workflow',
-      );
-      return sendProblem(
-        res,
-        503,
-        'The workflow could not be started; the delivery will be processed on retry.',
-      );
+      // Recorded: the sender is answered now, and the workflow is started right after, in this process (the inbox
+      // relay starts it if this process stops first, or while Temporal is unreachable). The workflow ID is the
+      // dedupe key, so a redelivery meanwhile starts nothing twice.
+      res.status(202).json({ accepted: true, outcome: 'queued' });
+      const target = {
+        inboxId: row.id,
+        attempts: row.attempts,
+        connection,
+        integration,
+        opportunityId: decision.opportunityId,
+      };
+      starts.run(async () => {
+        const result = await startRecordedDelivery(startDeps, target);
+        if (result.kind === 'unavailable') {
+          deps.logger.warn(
+            { reason: result.reason, connectionId: connection.id, inboxId: row.id },
+            'Temporal unreachable: delivery queued for the inbox relay',
+          );
+        } else if (result.kind === 'failed') {
+          // Temporal refused the start: the relay retries it with backoff.
+          deps.logger.error(
+            { err: result.error, connectionId: connection.id, inboxId: row.id },
+            'could not start the workflow',
+          );
+        }
+      });
     },
   );
   return router;

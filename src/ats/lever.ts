@@ -17,13 +17,25 @@ export function refusedLinkText(vendor: string): string {
   );
 }
 
+export interface LeverSideOptions {
+  /** The connection's trigger stage; without one, no opportunity is at the trigger. */
+  triggerStageId: string | undefined;
+  /**
+   * Whether an earlier attempt of this activity may have written already (a retry): then each write first reads
+   * what is there, so that nothing is written twice. A first attempt writes without looking (Lever's tag and link
+   * calls are idempotent; a note is only ever added by the attempt that composed it).
+   */
+  lookFirst: boolean;
+  /** Whether the candidate's position is needed (the posting is read only then). */
+  withPosition: boolean;
+}
+
 /** A Lever opportunity as the subject of a check: tags, secret notes and links. */
 export class LeverSide implements AtsSide {
-  /** `triggerStageId`: the connection's trigger stage; without one, no opportunity is at the trigger. */
   constructor(
     private readonly lever: LeverClient,
     private readonly opportunityId: string,
-    private readonly triggerStageId: string | undefined,
+    private readonly options: LeverSideOptions,
   ) {}
 
   async snapshot(): Promise<CandidateSnapshot> {
@@ -33,14 +45,17 @@ export class LeverSide implements AtsSide {
   async atTrigger(): Promise<{ atTrigger: false } | { atTrigger: true; candidate: CandidateSnapshot }> {
     const opportunity = await this.lever.getOpportunity(this.opportunityId);
     const stageId = typeof opportunity.stage === 'string' ? opportunity.stage : opportunity.stage?.id;
-    if (this.triggerStageId === undefined || stageId !== this.triggerStageId) return { atTrigger: false };
+    const trigger = this.options.triggerStageId;
+    if (trigger === undefined || stageId !== trigger) return { atTrigger: false };
     return { atTrigger: true, candidate: await this.candidate(opportunity) };
   }
 
   private async candidate(opportunity: LeverOpportunity): Promise<CandidateSnapshot> {
-    const postingId = opportunity.applications
-      .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
-      .find((p): p is string => p !== null);
+    const postingId = this.options.withPosition
+      ? opportunity.applications
+          .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
+          .find((p): p is string => p !== null)
+      : undefined;
     const posting = postingId === undefined ? null : await this.lever.getPosting(postingId);
     return {
       ...splitName(opportunity.name),
@@ -62,7 +77,12 @@ export class LeverSide implements AtsSide {
     };
   }
 
-  /** Exactly one of the vendor's status tags stays on the opportunity; other tags are never touched. */
+  /**
+   * Exactly one of the vendor's status tags stays on the opportunity; other tags are never touched. A first
+   * attempt adds the tag and removes every other status tag of the vendor (the previous one, and any left by an
+   * earlier check) without reading: two calls; one for a check's first status when the tags the run read just
+   * before (`presentTags`) hold no other status tag. A retry reads first and writes only what is missing.
+   */
   async publishStatus(
     adapter: CheckVendorAdapter,
     settings: unknown,
@@ -73,6 +93,14 @@ export class LeverSide implements AtsSide {
     const tag = presentation.tagFor(settings, update.status, update.reason);
     if (tag === null) return null;
     const statusTags = presentation.statusTags(settings);
+    if (!this.options.lookFirst) {
+      const present = update.presentTags;
+      if (present === undefined || !present.includes(tag))
+        await this.lever.addTags(this.opportunityId, [tag]);
+      const others = statusTags.filter((t) => t !== tag && (present === undefined || present.includes(t)));
+      if (others.length > 0) await this.lever.removeTags(this.opportunityId, others);
+      return tag;
+    }
     const opportunity = await this.lever.getOpportunity(this.opportunityId);
     const stale = opportunity.tags.filter((t) => t !== tag && statusTags.includes(t));
     if (!opportunity.tags.includes(tag)) await this.lever.addTags(this.opportunityId, [tag]);
@@ -87,8 +115,10 @@ export class LeverSide implements AtsSide {
    */
   async publishResults(adapter: CheckVendorAdapter, update: Parameters<AtsSide['publishResults']>[1]) {
     const { results, marker } = update;
-    const notes = await this.lever.listNotes(this.opportunityId);
-    const written = notes.map(noteText).find((text) => text.includes(marker));
+    // Only an earlier attempt can have written the note: a first attempt does not look for it.
+    const written = this.options.lookFirst
+      ? (await this.lever.listNotes(this.opportunityId)).map(noteText).find((text) => text.includes(marker))
+      : undefined;
     let url = results.url;
     if (written === undefined) {
       const lines = [
@@ -124,8 +154,10 @@ export class LeverSide implements AtsSide {
   }
 
   async addNote(text: string) {
-    const notes = await this.lever.listNotes(this.opportunityId);
-    if (notes.some((n) => noteText(n) === text)) return;
+    if (this.options.lookFirst) {
+      const notes = await this.lever.listNotes(this.opportunityId);
+      if (notes.some((n) => noteText(n) === text)) return;
+    }
     await this.lever.addSecretNote(this.opportunityId, text);
   }
 }

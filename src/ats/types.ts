@@ -17,7 +17,16 @@ export interface AtsSide {
   publishStatus(
     adapter: CheckVendorAdapter,
     settings: unknown,
-    update: { status: CheckStatus; reason?: StatusReason; at: number },
+    update: {
+      status: CheckStatus;
+      reason?: StatusReason;
+      at: number;
+      /**
+       * The subject's tags as this run read them just before (its first status): a tag replace then removes only
+       * the status tags that are there. Unknown (undefined): it removes every other status tag.
+       */
+      presentTags?: readonly string[];
+    },
   ): Promise<string | null>;
   publishResults(
     adapter: CheckVendorAdapter,

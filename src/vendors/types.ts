@@ -176,6 +176,11 @@ export interface CheckVendorAdapter<Settings = unknown, Secrets = unknown> exten
   readonly ashby?: AshbyPresentation;
   /** Statuses at which the results are published to the ATS. */
   readonly resultsOn: readonly CheckStatus[];
+  /**
+   * Whether `plan` or the order uses the candidate's position (the posting in Lever): without it, the posting is
+   * not read (a Lever request saved per check).
+   */
+  readonly usesPosition: boolean;
   /** The packages of the connection, for ATSs that list them (Ashby). */
   packages(settings: Settings): PackageListing[];
   /** Decides what to order (or why not) from the settings, the candidate and the vendor's catalog. */

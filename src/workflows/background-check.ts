@@ -17,6 +17,7 @@ import {
   cancelCheckSignal,
   checkStateQuery,
   SIGNAL_ARGUMENT_REQUIRED_PATCH,
+  STATUS_IN_ONE_STEP_PATCH,
   vendorEventSignal,
   type BackgroundCheckInput,
   type CancelRequest,
@@ -56,6 +57,8 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
   const state: CheckState = { status: null, history: [] };
   let vendorEvents = 0;
   let cancel: CancelRequest | undefined;
+  /** Status changes after the order take one activity (see STATUS_IN_ONE_STEP_PATCH); set once ordered. */
+  let oneStep = false;
 
   /** A signal without its argument was not sent with the keys: ignored (see SIGNAL_ARGUMENT_REQUIRED_PATCH). */
   const unsigned = (signal: string, argument: unknown, valid: boolean): boolean => {
@@ -76,7 +79,14 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
   /** Moves the state machine forward and shows the new status in the ATS; ignored moves change nothing. */
   async function moveTo(
     next: CheckStatus,
-    options: { reason?: StatusReason; detail?: string; publish?: boolean } = {},
+    options: {
+      reason?: StatusReason;
+      detail?: string;
+      publish?: boolean;
+      /** With `oneStep`: the vendor case whose results this change publishes, and why the vendor ended it. */
+      resultsOf?: string;
+      vendorEnded?: string;
+    } = {},
   ): Promise<boolean> {
     if (transition(state.status, next).kind === 'ignored') return false;
     state.status = next;
@@ -86,6 +96,20 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
     if (options.detail !== undefined) entry.detail = options.detail;
     state.history.push(entry);
     upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: next }]);
+    if (oneStep) {
+      await acts.applyStatus({
+        ...ref,
+        seq: state.history.length,
+        status: next,
+        reason: options.reason,
+        detail: options.detail,
+        at: now.getTime(),
+        publish: options.publish !== false,
+        resultsOf: options.resultsOf,
+        vendorEnded: options.vendorEnded,
+      });
+      return true;
+    }
     await acts.recordStatus({ ...ref, seq: state.history.length, status: next, detail: options.detail });
     if (options.publish !== false) {
       await acts.publishStatus({ ...ref, status: next, reason: options.reason, at: now.getTime() });
@@ -137,19 +161,29 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
     }
     const { externalId } = order;
     state.externalId = externalId;
+    oneStep = patched(STATUS_IN_ONE_STEP_PATCH);
     await moveTo('Pending', { detail: `ordered package ${plan.packageName}` });
 
     while (state.status !== null && !isTerminal(state.status)) {
       const progress = await acts.fetchProgress({ ...ref, externalId });
       const advances = transition(state.status, progress.status).kind === 'moved';
-      const at = new Date().getTime();
-      if (advances && progress.resultsAvailable) {
-        await acts.publishResults({ ...ref, externalId, status: progress.status, at });
+      if (oneStep) {
+        await moveTo(progress.status, {
+          reason: progress.reason,
+          detail: progress.vendorStatus,
+          resultsOf: advances && progress.resultsAvailable ? externalId : undefined,
+          vendorEnded: advances && progress.status === 'Error' ? progress.vendorStatus : undefined,
+        });
+      } else {
+        const at = new Date().getTime();
+        if (advances && progress.resultsAvailable) {
+          await acts.publishResults({ ...ref, externalId, status: progress.status, at });
+        }
+        if (advances && progress.status === 'Error') {
+          await acts.addCheckNote({ ...ref, kind: 'vendor-ended', detail: progress.vendorStatus });
+        }
+        await moveTo(progress.status, { reason: progress.reason, detail: progress.vendorStatus });
       }
-      if (advances && progress.status === 'Error') {
-        await acts.addCheckNote({ ...ref, kind: 'vendor-ended', detail: progress.vendorStatus });
-      }
-      await moveTo(progress.status, { reason: progress.reason, detail: progress.vendorStatus });
       if (isTerminal(progress.status)) break;
       // A callback wakes us at once; without one we ask the vendor again after the poll interval.
       await condition(() => vendorEvents > 0 || cancel !== undefined, input.pollIntervalMs);

@@ -40,6 +40,13 @@ export interface VendorEvent {
  */
 export const SIGNAL_ARGUMENT_REQUIRED_PATCH = 'signal-argument-required';
 
+/**
+ * Patch: once ordered, each status change is one activity (`applyStatus`: results or the vendor's end note, the
+ * status log, the ATS) instead of up to four (publishResults, addCheckNote, recordStatus, publishStatus): fewer
+ * tasks for the worker and the server per vendor callback. Checks ordered before it replay as they ran.
+ */
+export const STATUS_IN_ONE_STEP_PATCH = 'status-in-one-step';
+
 export const vendorEventSignal = defineSignal<[VendorEvent]>('vendorEvent');
 /**
  * Who asked to stop a check: the ATS withdrew the request (Ashby's assessment.cancel), or an admin deleted the

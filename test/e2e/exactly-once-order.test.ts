@@ -128,7 +128,8 @@ describe('exactly once: orders, tags, notes and links when calls are retried', (
     const { opp } = await startCheck();
     expect(stack.lever.faults().stats.failedAfterWrite).toBe(1);
     expect(stack.lever.faults().pending.failNextAfterWrite).toBe(0);
-    expect(await attempts(opp.id, 'publishStatus')).toEqual([2]);
+    // The status change (one activity: the status log and the tag) was retried once.
+    expect(await attempts(opp.id, 'applyStatus')).toEqual([2]);
     expect(certnTags(opp.id)).toEqual(['CERTN - Pending']);
   });
 
@@ -145,7 +146,8 @@ describe('exactly once: orders, tags, notes and links when calls are retried', (
       await stack.certn.setStatus(caseId, 'COMPLETE');
       expect((await closedResult(opp.id)).status).toBe('Complete');
       expect(stack.lever.faults().stats.failedAfterWrite).toBe(before + 1);
-      expect(await attempts(opp.id, 'publishResults')).toEqual([2]);
+      // Pending's change ran once; Complete's (results note, link, status log, tag) was retried once.
+      expect(await attempts(opp.id, 'applyStatus')).toEqual([1, 2]);
 
       const notes = stack.lever.notes(opp.id).filter((n) => n.value.includes('Complete results'));
       expect(notes).toHaveLength(1);
@@ -162,7 +164,8 @@ describe('exactly once: orders, tags, notes and links when calls are retried', (
 
     await stack.certn.setStatus(caseId, 'CANCELLED');
     expect((await closedResult(opp.id)).status).toBe('Error');
-    expect(await attempts(opp.id, 'addCheckNote')).toEqual([2]);
+    // Pending's change ran once; Error's (the note, the status log) was retried once.
+    expect(await attempts(opp.id, 'applyStatus')).toEqual([1, 2]);
     const notes = stack.lever.notes(opp.id).filter((n) => n.value.includes('CANCELLED'));
     expect(notes).toHaveLength(1);
     expect(notes[0]?.secret).toBe(true);

@@ -89,7 +89,15 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
     expect(replay.status).toBe(202);
     expect(await replay.json()).toEqual({ accepted: true, outcome: 'queued' });
 
-    const queued = await inboxRows(conn.id);
+    // Each delivery was answered once recorded; its start was tried right after and failed (Temporal is down).
+    const queued = await eventually(
+      async () => {
+        const rows = await inboxRows(conn.id);
+        return rows.length === BURST && rows.every((r) => r.attempts >= 1) ? rows : undefined;
+      },
+      30_000,
+      'a failed start attempt on every delivery',
+    );
     expect(queued).toHaveLength(BURST);
     expect(new Set(queued.map((r) => r.opportunity_id))).toEqual(new Set(opportunities.map((o) => o.id)));
     for (const row of queued) {
@@ -177,10 +185,14 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
     });
     const [delivery] = await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
     expect(delivery?.attempts.map((a) => a.status)).toEqual([202]);
-    const rows = await stack.pool.query<{ outcome: string; attempts: number }>(
-      'SELECT outcome, attempts FROM webhook_inbox WHERE token = $1',
-      [delivery!.body.token],
-    );
+    // Started right after the answer, by the API process itself (not the relay, which would wait 30 s).
+    const rows = await eventually(async () => {
+      const found = await stack.pool.query<{ outcome: string; attempts: number }>(
+        'SELECT outcome, attempts FROM webhook_inbox WHERE token = $1 AND processed_at IS NOT NULL',
+        [delivery!.body.token],
+      );
+      return found.rows.length > 0 ? found : undefined;
+    }, 5_000);
     expect(rows.rows).toEqual([{ outcome: 'started', attempts: 0 }]);
   });
 

@@ -103,7 +103,9 @@ describe('Lever rate limit: 200 checks of one connection at once (real HTTP, Tem
     expect(lever.rateLimited).toBeLessThanOrEqual(5);
     // Every call went through the limiter (how many waited depends on how fast this machine makes them).
     const limiter = stack().leverRateLimiter.stats(conn.leverApiKey);
-    expect(limiter.granted).toBeGreaterThanOrEqual(ids.length * 4);
+    // Before its Pending tag shows, a check read the opportunity and added the tag (its removeTags of the other
+    // status tags follows the tag; see lever-economy.test.ts).
+    expect(limiter.granted).toBeGreaterThanOrEqual(ids.length * 2);
     expect(lever.requests).toBeGreaterThanOrEqual(limiter.granted);
     // No check failed or ended in Error over it: each one runs, at Pending, with exactly one Certn tag.
     expect((await checkStatuses(stack(), conn.id, ids)).filter((s) => s !== 'Pending')).toEqual([]);

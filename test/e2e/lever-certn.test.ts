@@ -153,11 +153,16 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     await waitForTag(opp.id, 'CERTN - Pending');
     const [second] = await stack.lever.moveToStage(opp.id, stageId('Background Check'));
     expect(second?.attempts.at(-1)?.status).toBe(202);
-    const rows = await stack.pool.query(
-      `SELECT outcome FROM webhook_inbox WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
-      [conn.id, opp.id],
-    );
-    expect(rows.rows.map((r: { outcome: string }) => r.outcome)).toEqual(['started', 'already-running']);
+    // The second delivery is answered once recorded; its start follows and finds the check running.
+    const outcomes = await eventually(async () => {
+      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
+        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
+         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
+        [conn.id, opp.id],
+      );
+      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
+    });
+    expect(outcomes).toEqual(['started', 'already-running']);
     expect(casesFor(opp.emails[0]!)).toHaveLength(1);
   });
 

@@ -124,6 +124,12 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
 
   const handleFor = (opportunityId: string) =>
     stack.temporal.workflow.getHandle(hireWorkflowId(conn.id, opportunityId));
+  /** The hire's result: the webhook is answered once recorded, and its workflow starts right after. */
+  const resultFor = async (opportunityId: string) => {
+    const handle = handleFor(opportunityId);
+    await eventually(() => handle.describe(), 10_000, 'the hire workflow to start');
+    return (await handle.result()) as OnboardingState;
+  };
   const hiresFor = (opportunityId: string) =>
     stack.justworks.pendingHires(justworksKey).filter((h) => h.external_id === opportunityId);
   const requestsFor = (opportunityId: string) =>
@@ -160,7 +166,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     const [delivery] = await stack.lever.hire(opp.id);
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
 
-    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const result = await resultFor(opp.id);
     const [hire] = hiresFor(opp.id);
     expect(hire).toBeDefined();
     expect(result).toEqual({
@@ -249,7 +255,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     const [delivery] = await stack.lever.hire(opp.id);
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
 
-    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const result = await resultFor(opp.id);
     const [hire] = hiresFor(opp.id);
     expect(result).toEqual({
       status: 'created',
@@ -289,7 +295,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     const opp = candidate('Twice');
     stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
     const [first] = await stack.lever.hire(opp.id);
-    await handleFor(opp.id).result();
+    await resultFor(opp.id);
     expect(hiresFor(opp.id)).toHaveLength(1);
 
     const again = await stack.lever.redeliver(first!.id);
@@ -299,11 +305,16 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     expect(second?.body.token).not.toBe(first!.body.token);
     expect(second?.attempts.at(-1)?.status).toBe(202);
 
-    const rows = await stack.pool.query<{ outcome: string }>(
-      `SELECT outcome FROM webhook_inbox WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
-      [conn.id, opp.id],
-    );
-    expect(rows.rows.map((r) => r.outcome)).toEqual(['started', 'already-running']);
+    // The second delivery is answered once recorded; its start follows and finds the hire done.
+    const outcomes = await eventually(async () => {
+      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
+        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
+         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
+        [conn.id, opp.id],
+      );
+      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
+    });
+    expect(outcomes).toEqual(['started', 'already-running']);
     await pause(1500);
     expect(hiresFor(opp.id)).toHaveLength(1);
     expect(requestsFor(opp.id)).toHaveLength(1);
@@ -342,7 +353,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     stack.lever.setOffer(opp.id, { status: 'sent', fields });
     await stack.lever.hire(opp.id);
 
-    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const result = await resultFor(opp.id);
     const [hire] = hiresFor(opp.id);
     expect(result).toEqual({
       status: 'created',
@@ -391,7 +402,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     const opp = candidate('Nooffer');
     await stack.lever.hire(opp.id);
 
-    const result = (await handleFor(opp.id).result()) as OnboardingState;
+    const result = await resultFor(opp.id);
     const [hire] = hiresFor(opp.id);
     expect(result).toMatchObject({ status: 'created', pendingHireId: hire?.id, notified: 2 });
     expect(hire).toMatchObject({
@@ -480,7 +491,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       const opp = candidate(lastName);
       stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
       await stack.lever.hire(opp.id);
-      return { opp, state: (await handleFor(opp.id).result()) as OnboardingState };
+      return { opp, state: await resultFor(opp.id) };
     };
     const recipients = (candidateName: string) =>
       mailsAbout(candidateName)

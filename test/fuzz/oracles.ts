@@ -92,7 +92,13 @@ export interface LeverContext {
 }
 export interface LeverAccepted {
   status: 200 | 202;
+  /** The outcome the answer gives. */
   outcomes: string[];
+  /**
+   * A trigger is answered `queued` once recorded and started right after: the outcome its inbox row ends with.
+   * Without it, the row already has the answer's outcome when the answer comes.
+   */
+  startOutcomes?: string[];
   token: string;
   opportunityId?: string;
 }
@@ -154,7 +160,12 @@ export function expectLever(body: Buffer, ctx: LeverContext, now = Date.now()): 
     } else if (data.opportunityId.length > LEVER_LIMITS.opportunityId) {
       return refuse('opportunityId too long');
     } else {
-      accepted = { status: 202, outcomes: ['started', 'already-running'], opportunityId: data.opportunityId };
+      accepted = {
+        status: 202,
+        outcomes: ['queued'],
+        startOutcomes: ['started', 'already-running'],
+        opportunityId: data.opportunityId,
+      };
     }
   } else if (ctx.trigger === 'hired' && event === 'candidateHired') {
     if (
@@ -165,7 +176,12 @@ export function expectLever(body: Buffer, ctx: LeverContext, now = Date.now()): 
       return refuse('hired data incomplete');
     }
     if (data.opportunityId.length > LEVER_LIMITS.opportunityId) return refuse('opportunityId too long');
-    accepted = { status: 202, outcomes: ['started', 'already-running'], opportunityId: data.opportunityId };
+    accepted = {
+      status: 202,
+      outcomes: ['queued'],
+      startOutcomes: ['started', 'already-running'],
+      opportunityId: data.opportunityId,
+    };
   } else {
     accepted = { status: 200, outcomes: ['ignored-event'] };
   }

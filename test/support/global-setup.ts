@@ -2,18 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/worker-factory';
-import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
+import { bundleCheckWorkflows } from '../../src/temporal/bundle-workflows';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
 import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { recreateDatabase } from './database';
 import { RUN_MARK_VARIABLE } from './processes';
 import { useFreshKeys } from './keys';
-
-const noop = () => undefined;
-const quietLogger = { log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
 
 declare global {
   var __TEMPORAL_TEST_ENV__: TestWorkflowEnvironment | undefined;
@@ -48,11 +43,7 @@ export default async function globalSetup(): Promise<void> {
   globalThis.__TEMPORAL_TEST_ENV__ = env;
   process.env.TEMPORAL_ADDRESS = env.address;
   // Bundle the workflow code once; every test worker loads the same bundle instead of rebuilding it.
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve(WORKFLOWS_PATH),
-    failureConverterPath: FAILURE_CONVERTER_PATH,
-    logger: quietLogger,
-  });
+  const code = await bundleCheckWorkflows();
   const bundleDir = path.resolve(__dirname, '..', '..', '.data');
   mkdirSync(bundleDir, { recursive: true });
   // One file per run: concurrent runs (e.g. while workflows are being edited) never swap each other's bundle.

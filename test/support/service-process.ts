@@ -7,6 +7,7 @@ import {
   groupMembers,
   isRunning,
   listProcesses,
+  processInfo,
   type ProcessInfo,
 } from './processes';
 
@@ -18,18 +19,22 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Runs one of the service's entry points (`src/main.ts`, `src/worker.ts`) as its own process, as in production.
  * A variable set to `undefined` in `env` is removed from the inherited environment. `captureStderr`: readable
  * as `child.stderr` (e.g. the message of a process that refuses to start); `logFile`: stdout and stderr are
- * appended to it.
+ * appended to it; `compiled`: node runs the compiled entry point (`dist/src/…js`, from `npm run build`) directly,
+ * as the image does, instead of tsx.
  */
 export function startServiceProcess(
   entry: 'src/main.ts' | 'src/worker.ts',
   env: NodeJS.ProcessEnv,
-  options: { captureStderr?: boolean; logFile?: string } = {},
+  options: { captureStderr?: boolean; logFile?: string; compiled?: boolean } = {},
 ): ChildProcess {
   const log = options.logFile === undefined ? undefined : openSync(options.logFile, 'a');
   const stderr =
     log ?? (options.captureStderr ? 'pipe' : process.env.TEST_SERVICE_STDERR === '1' ? 'inherit' : 'ignore');
   try {
-    return spawn(TSX, [entry], {
+    const [command, args] = options.compiled
+      ? [process.execPath, [path.join(ROOT, 'dist', entry.replace(/\.ts$/, '.js'))]]
+      : [TSX, [entry]];
+    return spawn(command, args, {
       cwd: ROOT,
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', log ?? 'ignore', stderr],
@@ -42,13 +47,16 @@ export function startServiceProcess(
 }
 
 /**
- * The node process that runs the entry point of a service process (tsx starts it as its child): the one that
- * serves HTTP or polls Temporal, and whose pid names the worker in Temporal (`<pid>@<host>`).
+ * The node process that runs the entry point of a service process (tsx starts it as its child; a compiled one is
+ * the process itself): the one that serves HTTP or polls Temporal, and whose pid names the worker in Temporal
+ * (`<pid>@<host>`).
  */
 export async function entryProcess(child: ChildProcess, timeoutMs = 30_000): Promise<ProcessInfo> {
   const entry = child.spawnargs.at(-1);
   const deadline = Date.now() + timeoutMs;
   while (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+    const self = child.spawnfile === process.execPath ? processInfo(child.pid) : undefined;
+    if (self !== undefined && self.argv.at(-1) === entry) return self;
     const found = descendants(child.pid).find((p) => p.argv.at(-1) === entry);
     if (found) return found;
     if (Date.now() > deadline) break;

@@ -564,6 +564,17 @@ describe('Dockerfile', () => {
     );
   });
 
+  it('builds the workflow bundle ahead, and the worker loads it instead of bundling at start', () => {
+    const build = dockerfile.stages.slice(0, -1);
+    const bundle = /node\s+(dist\/src\/temporal\/bundle-workflows\.js)\s+(\S+)/.exec(
+      build.map(runs).join('\n'),
+    );
+    expect(bundle).not.toBeNull();
+    expect(fs.existsSync(path.join(ROOT, 'src/temporal/bundle-workflows.ts'))).toBe(true);
+    const env = instructions(dockerfile.runtime, 'ENV').join(' ');
+    expect(env).toMatch(new RegExp(`WORKFLOW_BUNDLE_PATH=/app/${bundle![2]!.replace(/\./g, '\\.')}(\\s|$)`));
+  });
+
   it('ships production dependencies and the compiled code, run as a non-root user', () => {
     const runtime = dockerfile.runtime;
     expect(runs(runtime)).toMatch(/npm ci\b.*--omit=dev/);

@@ -198,6 +198,8 @@ export const certnAdapter: CheckVendorAdapter<CertnSettings, CertnSecrets> = {
   leverTrigger: 'stage-change',
   workflow: 'backgroundCheck',
   resultsOn: ['Partial', 'Complete'],
+  // Certn orders by name, e-mail and the package: the posting is never read.
+  usesPosition: false,
 
   lever: {
     statusTags: () => Object.values(CERTN_TAGS),

@@ -173,6 +173,8 @@ export const justifactsAdapter: CheckVendorAdapter<JustifactsSettings, Justifact
   defaultTriggerStageName: 'Background Check',
   workflow: 'backgroundCheck',
   resultsOn: ['Complete'],
+  // The package tag may be on the posting.
+  usesPosition: true,
 
   lever: {
     statusTags: () => Object.values(JUSTIFACTS_TAGS),

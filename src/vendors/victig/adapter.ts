@@ -537,6 +537,8 @@ export const victigAdapter: CheckVendorAdapter<VictigSettings, VictigSecrets> = 
   leverTrigger: 'stage-change',
   workflow: 'backgroundCheck',
   resultsOn: ['Complete'],
+  // The order carries the position (title, department, location).
+  usesPosition: true,
 
   lever: {
     statusTags: victigStatusTags,

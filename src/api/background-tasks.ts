@@ -1,0 +1,49 @@
+import type { Logger } from '../logger';
+
+/**
+ * Work an API process does after it has answered a request, at most `concurrency` tasks at once (the others wait
+ * their turn, in order). A task's failure is logged, never thrown: what a task does must be durable without it
+ * (the inbox relay starts a recorded delivery that no task started).
+ */
+export class BackgroundTasks {
+  private running = 0;
+  private readonly waiting: (() => Promise<void>)[] = [];
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly concurrency: number,
+  ) {}
+
+  /** Runs `task` now, or once fewer than `concurrency` tasks run. */
+  run(task: () => Promise<void>): void {
+    this.waiting.push(task);
+    this.next();
+  }
+
+  /** Tasks running or waiting. */
+  get pending(): number {
+    return this.running + this.waiting.length;
+  }
+
+  /** Resolves once no task runs or waits. */
+  drained(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private next(): void {
+    while (this.running < this.concurrency) {
+      const task = this.waiting.shift();
+      if (task === undefined) break;
+      this.running += 1;
+      void task()
+        .catch((err: unknown) => this.logger.error({ err }, 'background task failed'))
+        .finally(() => {
+          this.running -= 1;
+          this.next();
+          if (this.pending === 0) for (const resolve of this.idle.splice(0)) resolve();
+        });
+    }
+  }
+}
