@@ -9,7 +9,7 @@ import { checkRuntimeDatabase, inspectRuntimeDatabase, RUNTIME_ROLE } from '../.
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { asOwner } from '../support/database';
 import { startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
 
 /**
  * The service connects to PostgreSQL as a role that holds only the rights it uses (granted to bgc_runtime by a
@@ -67,7 +67,7 @@ describe('database roles: the service runs as a role that cannot alter the schem
     });
     const [delivery] = await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
-    const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
+    const handle = await startedHandle(stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id)));
     expect(((await handle.result()) as { status: string }).status).toBe('Complete');
     expect(stack.lever.opportunity(opp.id).tags).toContain('CERTN - Complete');
     expect((await statusLog(stack.pool)).at(-1)).toBe('Complete');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, eventually, startedHandle, startStack, type Stack } from '../support/stack';
 
 const hex = () => randomBytes(4).toString('hex');
 
@@ -49,10 +49,10 @@ describe('no secrets or candidate data in the logs, no plain-text secrets in Pos
     });
   }
 
-  const result = (connectionId: string, opportunityId: string) =>
-    stack.temporal.workflow
-      .getHandle(checkWorkflowId(connectionId, opportunityId))
-      .result() as Promise<CheckState>;
+  const result = async (connectionId: string, opportunityId: string) =>
+    (await (
+      await startedHandle(stack.temporal.workflow.getHandle(checkWorkflowId(connectionId, opportunityId)))
+    ).result()) as CheckState;
   const waitForStatus = (connectionId: string, opportunityId: string, status: string) =>
     eventually(
       async () => {

@@ -2,7 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { CODEC_BODY_LIMIT } from '../../src/api/codec-router';
 import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../../src/temporal/codec';
-import { checkWorkflowId, vendorEventSignal } from '../../src/workflows/definitions';
+import {
+  checkWorkflowId,
+  STATUS_IN_ONE_STEP_PATCH,
+  vendorEventSignal,
+} from '../../src/workflows/definitions';
 import { ADMIN_TOKEN, eventually, serviceDataConverter, startStack, type Stack } from '../support/stack';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
@@ -127,8 +131,19 @@ describe('Payload encryption end to end (candidate data never plain in Temporal 
     expect(stored).not.toContain(certnCase.id);
     expect(stored).not.toContain(reportLink);
 
-    // Every payload (inputs, activity results, signals, the result) is encrypted with the current key.
-    const payloads = payloadsOf(JSON.parse(JSON.stringify(history)));
+    // Every payload (inputs, activity results, signals, the result) is encrypted with the current key, but the
+    // SDK's own patch markers, which hold nothing but the name of the patch (the codec never sees them).
+    const all = payloadsOf(JSON.parse(JSON.stringify(history)));
+    const isPatch = ({ path }: { path: string }) =>
+      path.includes('markerRecordedEventAttributes.details.patch-data');
+    for (const { payload } of all.filter(isPatch)) {
+      expect(fromBase64(payload.metadata.encoding)).toBe('json/plain');
+      expect(JSON.parse(fromBase64(payload.data))).toEqual({
+        id: STATUS_IN_ONE_STEP_PATCH,
+        deprecated: false,
+      });
+    }
+    const payloads = all.filter((p) => !isPatch(p));
     expect(payloads.length).toBeGreaterThan(10);
     for (const { path, payload } of payloads) {
       expect({

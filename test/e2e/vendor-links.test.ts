@@ -1,6 +1,6 @@
 import { hireWorkflowId, type OnboardingState } from '../../src/workflows/onboarding-definitions';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
 
 /**
  * A vendor whose links are script (`javascript:`, `data:`): the emulators hand them out (the `/_sandbox/link-base`
@@ -197,9 +197,8 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     const opp = candidate([]);
     await stack.lever.hire(opp.id);
 
-    const state = (await stack.temporal.workflow
-      .getHandle(hireWorkflowId(conn.id, opp.id))
-      .result()) as OnboardingState;
+    const handle = await startedHandle(stack.temporal.workflow.getHandle(hireWorkflowId(conn.id, opp.id)));
+    const state = (await handle.result()) as OnboardingState;
     const [hire] = stack.justworks.pendingHires(justworksKey).filter((h) => h.external_id === opp.id);
     expect(hire?.review_url).toMatch(/^javascript:/); // what Justworks handed out
     expect(state).toMatchObject({ status: 'created', pendingHireId: hire!.id, reviewUrl: null, notified: 1 });

@@ -382,6 +382,18 @@ export async function decodeHistory<T extends object>(history: T): Promise<T> {
   return history;
 }
 
+/**
+ * The handle of a workflow once Temporal has it: a trigger is answered as soon as it is recorded, and its workflow
+ * starts right after (src/api/lever-webhooks.ts), so right after a delivery it may not exist yet.
+ */
+export async function startedHandle<H extends { describe(): Promise<unknown> }>(
+  handle: H,
+  timeoutMs = 15_000,
+): Promise<H> {
+  await eventually(() => handle.describe(), timeoutMs, 'the workflow to start');
+  return handle;
+}
+
 /** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
