@@ -42,6 +42,7 @@ import { createDataConverter } from '../src/temporal/data-converter';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../src/workflows/definitions';
 import { hireWorkflowId, type OnboardingState } from '../src/workflows/onboarding-definitions';
 import { connectLeverToCertn } from '../test/support/connect-certn';
+import { startedHandle } from '../test/support/stack';
 import {
   atExit,
   benchArgs,
@@ -553,7 +554,7 @@ async function paths(
     isStatusTag: (t: string) => boolean,
   ): Promise<{ opportunityId: string; problem?: string }> {
     const state = (await withTimeout(
-      checkHandle(connectionId, opportunityId).result(),
+      startedHandle(checkHandle(connectionId, opportunityId)).then((h) => h.result()),
       STEP_TIMEOUT_MS,
       'the check to close',
     )) as CheckState;
@@ -773,7 +774,9 @@ async function paths(
           throw new Error('the service did not accept the hire');
         }
         const state = (await withTimeout(
-          client.workflow.getHandle(hireWorkflowId(justworksConn.id, c.id)).result(),
+          startedHandle(client.workflow.getHandle(hireWorkflowId(justworksConn.id, c.id))).then((h) =>
+            h.result(),
+          ),
           STEP_TIMEOUT_MS,
           'the onboarding to close',
         )) as OnboardingState;
@@ -885,7 +888,7 @@ async function bulk(temporalAddress: string, client: Client, count: number): Pro
     const id = ids[i]!;
     try {
       const state = (await withTimeout(
-        client.workflow.getHandle(checkWorkflowId(conn.id, id)).result(),
+        startedHandle(client.workflow.getHandle(checkWorkflowId(conn.id, id))).then((h) => h.result()),
         done.has(id) ? 60_000 : 1_000,
         'the check to close',
       )) as CheckState;

@@ -47,3 +47,42 @@ export class BackgroundTasks {
     }
   }
 }
+
+/**
+ * Collects items and hands them to `write` together: one write at a time, each with everything added while the
+ * previous one ran (at most `maxBatch`). Under load many items share a statement; alone, an item is written at
+ * once. `add` resolves once its item is written, and rejects with the write's error.
+ */
+export class Batcher<T> {
+  private queue: { item: T; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private writing = false;
+
+  constructor(
+    private readonly write: (items: T[]) => Promise<void>,
+    private readonly maxBatch = 500,
+  ) {}
+
+  add(item: T): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ item, resolve, reject });
+      if (!this.writing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        try {
+          await this.write(batch.map((b) => b.item));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          for (const b of batch) b.reject(err);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+}

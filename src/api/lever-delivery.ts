@@ -91,7 +91,7 @@ export function decideLeverDelivery(
 }
 
 export interface DeliveryStartDeps {
-  inbox: WebhookInbox;
+  inbox: Pick<WebhookInbox, 'markProcessed' | 'recordFailure'>;
   temporal: Client;
   start: StartOptions;
   /** Deadline of one start attempt (ms). */

@@ -1,20 +1,20 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import { isRefused, type RefusedOutcome, type WebhookInbox } from '../db/inbox';
+import { isRefused, type DeliveryOutcome, type RefusedOutcome, type WebhookInbox } from '../db/inbox';
 import { leverWebhookSchema } from '../domain/lever-webhook';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
 import { fieldIssues, type FieldIssue } from './connection-input';
 import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
-import { BackgroundTasks } from './background-tasks';
+import { BackgroundTasks, Batcher } from './background-tasks';
 import { isUnstorableValue, sendProblem } from './problem';
 import { verifyLeverSignature } from './signature';
 import type { ConnectionReader } from './connection-cache';
 
 /** Workflow starts in flight at once in one API process (more wait their turn; the relay is the safety net). */
-const START_CONCURRENCY = 64;
+const START_CONCURRENCY = 200;
 
 /** The part of the body Lever signs; judged before the connection is looked up, so it says nothing about the id. */
 const signedFieldsSchema = z.object({
@@ -61,8 +61,19 @@ export interface LeverWebhookDeps {
  */
 export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
   const router = Router();
+  // The starts' outcomes are written to the inbox together (one UPDATE for many rows under load).
+  const processed = new Batcher<Parameters<WebhookInbox['markProcessedMany']>[0][number]>((rows) =>
+    deps.inbox.markProcessedMany(rows),
+  );
   const startDeps = {
-    inbox: deps.inbox,
+    inbox: {
+      markProcessed: (
+        id: string,
+        outcome: DeliveryOutcome,
+        workflow?: { workflowId: string; runId?: string },
+      ) => processed.add({ id, outcome, workflowId: workflow?.workflowId, runId: workflow?.runId }),
+      recordFailure: deps.inbox.recordFailure.bind(deps.inbox),
+    },
     temporal: deps.temporal,
     start: deps.start,
     startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,

@@ -148,6 +148,26 @@ export class WebhookInbox {
     );
   }
 
+  /** `markProcessed` for many rows in one statement (rows processed meanwhile are left as they are). */
+  async markProcessedMany(
+    rows: readonly { id: string; outcome: DeliveryOutcome; workflowId?: string; runId?: string }[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await this.pool.query(
+      `UPDATE webhook_inbox AS w
+       SET outcome = v.outcome, workflow_id = v.workflow_id, run_id = v.run_id, processed_at = now(),
+           last_attempt_at = now()
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS v (id, outcome, workflow_id, run_id)
+       WHERE w.id = v.id AND w.processed_at IS NULL`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.outcome),
+        rows.map((r) => r.workflowId ?? null),
+        rows.map((r) => r.runId ?? null),
+      ],
+    );
+  }
+
   /** A start attempt failed: counts it, keeps the error and makes the row due again in `retryInMs`. */
   async recordFailure(id: string, error: string, retryInMs: number): Promise<void> {
     await this.pool.query(
