@@ -211,10 +211,8 @@ export function createCheckActivities({
         }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
         const plan = adapter.plan(settings, read.candidate, catalog);
-        if (plan.kind === 'order') {
-          prepared.set(runKey(), read.candidate);
-          preparedTags.set(runKey(), read.candidate.tags);
-        }
+        if (plan.kind === 'order') prepared.set(runKey(), read.candidate);
+        preparedTags.set(runKey(), read.candidate.tags);
         return plan;
       });
     },
@@ -265,11 +263,25 @@ export function createCheckActivities({
 
     /** Shows the status in the ATS (Lever: exactly one status tag; Ashby: the assessment status). */
     async publishStatus(
-      ref: SubjectRef & { status: CheckStatus; reason?: StatusReason; at: number },
+      ref: SubjectRef & {
+        status: CheckStatus;
+        reason?: StatusReason;
+        at: number;
+        /** The run's first status: the tags prepareCheck read are still there (see presentTags). */
+        first?: boolean;
+      },
     ): Promise<{ shown: string | null }> {
       return classified(async () => {
         const { adapter, settings, ats } = await load(ref);
-        return { shown: await ats.publishStatus(adapter, settings, ref) };
+        const presentTags = ref.first === true ? preparedTags.get(runKey()) : undefined;
+        const shown = await ats.publishStatus(adapter, settings, {
+          status: ref.status,
+          reason: ref.reason,
+          at: ref.at,
+          presentTags,
+        });
+        if (ref.first === true) preparedTags.delete(runKey());
+        return { shown };
       });
     },
 

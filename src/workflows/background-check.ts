@@ -112,7 +112,13 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
     }
     await acts.recordStatus({ ...ref, seq: state.history.length, status: next, detail: options.detail });
     if (options.publish !== false) {
-      await acts.publishStatus({ ...ref, status: next, reason: options.reason, at: now.getTime() });
+      await acts.publishStatus({
+        ...ref,
+        status: next,
+        reason: options.reason,
+        at: now.getTime(),
+        first: state.history.length === 1,
+      });
     }
     return true;
   }

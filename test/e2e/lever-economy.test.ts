@@ -1,6 +1,6 @@
 import type { ApiRequestRecord } from '../../src/sandbox/lever-emulator';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
 
 /**
  * Lever allows 10 requests/s per API key, shared by every check of a customer: a check spends only the requests
@@ -96,6 +96,22 @@ describe('Lever requests of a check (economy)', () => {
       });
     });
     expect(stack.lever.opportunity(opp.id).tags).toEqual(['Referral', 'CERTN - Pending']);
+    expect(counts).toEqual({ 'GET /opportunities/:id': 1, 'POST /opportunities/:id/addTags': 1 });
+  });
+
+  it('a refused check (no email) shows its status with one read and one addTags', async () => {
+    const opp = stack.lever.createOpportunity({
+      name: 'No Email Candidate',
+      emails: [],
+      stageId: stack.lever.stageIdByName('Phone screen'),
+    });
+    const counts = await countRequests(opp.id, async () => {
+      await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
+      await (
+        await startedHandle(stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id)))
+      ).result();
+    });
+    expect(certnTags(opp.id)).toEqual(['CERTN - Error (No Email)']);
     expect(counts).toEqual({ 'GET /opportunities/:id': 1, 'POST /opportunities/:id/addTags': 1 });
   });
 
