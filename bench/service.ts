@@ -110,7 +110,10 @@ export class BenchService {
     if (this.worker !== undefined) throw new Error('the worker runs already');
     const logFile = this.logFile('worker');
     rmSync(logFile, { force: true });
-    this.worker = startServiceProcess('src/worker.ts', this.env, { logFile, compiled: true });
+    // BENCH_WORKER_NODE_OPTIONS: node options of the worker alone (e.g. a heap limit, to measure its memory under one).
+    const nodeOptions = process.env.BENCH_WORKER_NODE_OPTIONS;
+    const env = nodeOptions === undefined ? this.env : { ...this.env, NODE_OPTIONS: nodeOptions };
+    this.worker = startServiceProcess('src/worker.ts', env, { logFile, compiled: true });
     this.workerPid = (await entryProcess(this.worker, 60_000)).pid;
     await waitForPoller(this.options.temporalAddress, this.taskQueue, workerIdentity(this.workerPid));
   }
