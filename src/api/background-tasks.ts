@@ -13,12 +13,22 @@ export class BackgroundTasks {
   constructor(
     private readonly logger: Logger,
     private readonly concurrency: number,
+    /** Tasks that may wait; more are dropped (e.g. while Temporal is unreachable: the relay does them later). */
+    private readonly maxWaiting = 10_000,
   ) {}
 
-  /** Runs `task` now, or once fewer than `concurrency` tasks run. */
-  run(task: () => Promise<void>): void {
+  /**
+   * Runs `task` now, or once fewer than `concurrency` tasks run; returns false when it was dropped because
+   * `maxWaiting` tasks wait already.
+   */
+  run(task: () => Promise<void>): boolean {
+    if (this.waiting.length >= this.maxWaiting) {
+      this.logger.warn({ waiting: this.waiting.length }, 'background task dropped: too many waiting');
+      return false;
+    }
     this.waiting.push(task);
     this.next();
+    return true;
   }
 
   /** Tasks running or waiting. */

@@ -47,7 +47,7 @@ export interface LeverWebhookDeps {
   bodyLimit: number;
   /** A delivery whose `triggeredAt` is older than this (ms) is refused (see `triggeredAtRefusal`). */
   maxAgeMs: number;
-  /** Deadline of the start attempt made while Lever waits for the answer (ms); default 3 s. */
+  /** Deadline of the start attempt made right after the answer (ms); default 3 s. */
   startTimeoutMs?: number;
 }
 
@@ -191,6 +191,7 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
         integration,
         opportunityId: decision.opportunityId,
       };
+      // Dropped when too many starts wait (Temporal unreachable during a flood): the row waits for the relay.
       starts.run(async () => {
         const result = await startRecordedDelivery(startDeps, target);
         if (result.kind === 'unavailable') {

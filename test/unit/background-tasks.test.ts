@@ -61,4 +61,21 @@ describe('BackgroundTasks', () => {
     expect(order).toEqual([0, 1, 2, 3, 4, 5]);
     expect(tasks.pending).toBe(0);
   });
+
+  it('drops a task when `maxWaiting` tasks wait already, and says so', async () => {
+    const tasks = new BackgroundTasks(createLogger('silent', 'test'), 1, 2);
+    let release: () => void = () => undefined;
+    const ran: number[] = [];
+    const task = (n: number) => async () => {
+      ran.push(n);
+      if (n === 0) await new Promise<void>((resolve) => (release = resolve));
+    };
+    expect(tasks.run(task(0))).toBe(true); // runs
+    expect(tasks.run(task(1))).toBe(true); // waits
+    expect(tasks.run(task(2))).toBe(true); // waits
+    expect(tasks.run(task(3))).toBe(false); // dropped
+    release();
+    await tasks.drained();
+    expect(ran).toEqual([0, 1, 2]);
+  });
 });
