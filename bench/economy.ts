@@ -52,6 +52,7 @@ import {
   runBenchmark,
   type Latencies,
   type Row,
+  inPool,
 } from './lib';
 import { BenchService } from './service';
 
@@ -98,16 +99,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 function once(stop: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   return () => (done ??= stop());
-}
-
-/** Runs `count` tasks, at most `concurrency` at once. */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await task(i);
-    }),
-  );
 }
 
 /** `GET /opportunities/:id`: the method and the route, as the breakdown names a kind of request. */
@@ -874,7 +865,7 @@ async function bulk(temporalAddress: string, client: Client, count: number): Pro
   const start = performance.now();
   let undelivered = 0;
   // A recruiter's bulk move: Lever sends the webhooks as fast as the service takes them.
-  await pool(count, 25, async (i) => {
+  await inPool(count, 25, async (i) => {
     const [delivery] = await lever.moveToStage(ids[i]!, trigger);
     if (delivery?.delivered !== true) undelivered += 1;
   });
@@ -884,7 +875,7 @@ async function bulk(temporalAddress: string, client: Client, count: number): Pro
   const end = done.size === count ? Math.max(...done.values()) : performance.now();
   // Every check's workflow closes too (its end, and its recording of the status, come after the final tag).
   const states = new Map<string, string>();
-  await pool(ids.length, 20, async (i) => {
+  await inPool(ids.length, 20, async (i) => {
     const id = ids[i]!;
     try {
       const state = (await withTimeout(

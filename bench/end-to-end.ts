@@ -21,22 +21,21 @@ import { checkWorkflowId } from '../src/workflows/definitions';
 import { connectLeverToCertn } from '../test/support/connect-certn';
 import * as floorActivities from './floor/activities';
 import { floorSignal, type FloorShape } from './floor/workflows';
-import { atExit, benchArgs, benchEnvironment, finishReport, latencies, runBenchmark, type Row } from './lib';
+import {
+  atExit,
+  benchArgs,
+  benchEnvironment,
+  finishReport,
+  inPool,
+  latencies,
+  runBenchmark,
+  type Row,
+} from './lib';
 import { BenchService } from './service';
 
 const args = benchArgs({ sizes: { checks: 500, concurrency: 50 }, tiny: { checks: 5, concurrency: 5 } });
 const COMPLETE = 'CERTN - Complete';
 const LIFTED = 1_000_000;
-
-/** Runs `count` tasks, at most `concurrency` at once. */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await task(i);
-    }),
-  );
-}
 
 /** Activities, timers and signals in a closed workflow's history. */
 async function shapeOf(client: Client, workflowId: string): Promise<FloorShape> {
@@ -107,7 +106,7 @@ async function main(): Promise<number> {
   });
   const begun = performance.now();
   let undelivered = 0;
-  await pool(checks, concurrency, async (i) => {
+  await inPool(checks, concurrency, async (i) => {
     movedAt[i] = performance.now();
     const deliveries = await lever.moveToStage(opportunities[i]!.id, trigger);
     if (!deliveries.every((d) => d.delivered)) undelivered += 1;
@@ -163,7 +162,7 @@ async function main(): Promise<number> {
   const floorStartedAt = new Array<number>(checks).fill(0);
   const floorResults: Promise<number>[] = [];
   const floorBegun = performance.now();
-  await pool(checks, concurrency, async (i) => {
+  await inPool(checks, concurrency, async (i) => {
     floorStartedAt[i] = performance.now();
     const handle = await client.workflow.start('floorCheck', {
       taskQueue: floorQueue,

@@ -31,6 +31,7 @@ import {
   runBenchmark,
   type Latencies,
   type Row,
+  inPool,
 } from './lib';
 import { BenchService } from './service';
 
@@ -48,18 +49,6 @@ interface LevelFigures {
   started: Latencies;
   /** Answers other than 2xx, by status. */
   refused: Record<string, number>;
-}
-
-/** Runs `count` tasks, at most `concurrency` at once; returns the wall time (ms). */
-async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>): Promise<number> {
-  let next = 0;
-  const begun = performance.now();
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, count) }, async () => {
-      for (let i = next++; i < count; i = next++) await task(i);
-    }),
-  );
-  return performance.now() - begun;
 }
 
 /** Start times (ms since the epoch) of the workflows Temporal lists for `connectionId`, once it lists `count`. */
@@ -116,7 +105,7 @@ async function main(): Promise<number> {
     send: (item: string) => Promise<number | undefined>,
   ): Promise<void> {
     run.parts.push(items);
-    run.ms += await pool(items.length, concurrency, async (i) => {
+    run.ms += await inPool(items.length, concurrency, async (i) => {
       const item = items[i]!;
       run.sentAt.set(item, Date.now());
       const begun = performance.now();

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { DevServerProcess } from '../src/temporal/dev-server-process';
 import { localRuntimeDatabaseUrl } from '../src/db/local-runtime-role';
@@ -53,6 +54,22 @@ export function benchArgs<S extends Sizes>(
     (sizes as Sizes)[name] = value;
   }
   return { sizes, tiny, json: typeof values.json === 'string' ? values.json : undefined };
+}
+
+/** Runs `count` tasks (`task(i)`), at most `concurrency` at once, in order; returns the wall time (ms). */
+export async function inPool(
+  count: number,
+  concurrency: number,
+  task: (i: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  const begun = performance.now();
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, count) }, async () => {
+      for (let i = next++; i < count; i = next++) await task(i);
+    }),
+  );
+  return performance.now() - begun;
 }
 
 /** The p-th percentile (0–100) of the values, nearest rank; NaN when there are none. */
