@@ -88,16 +88,22 @@ export function createCheckActivities({
   const checks = new CheckRepository(pool);
   const assessments = new AssessmentRepository(pool);
   /**
-   * The candidate as `prepareCheck` read them, for the `orderCheck` that follows it in the same run on this worker
-   * (kept in memory only, never in the workflow's history, and briefly): the order does not read the ATS again.
-   * A worker that did not prepare the check (another process, a restart) reads it.
+   * The candidate as `prepareCheck` read them, kept in memory only (never in the workflow's history) until the
+   * run's first status is shown, on this worker: the order does not read the ATS again, and the first status knows
+   * which status tags are there. A worker that did not prepare the check (another process, a restart) reads.
    */
-  const prepared = new LRUCache<string, CandidateSnapshot>({ max: 5_000, ttl: 5 * 60 * 1000 });
-  /** The tags prepareCheck read, for the run's first status change on this worker (see presentTags). */
-  const preparedTags = new LRUCache<string, string[]>({ max: 5_000, ttl: 10 * 60 * 1000 });
+  const prepared = new LRUCache<string, CandidateSnapshot>({ max: 5_000, ttl: 10 * 60 * 1000 });
   const runKey = () => {
     const { workflowId, runId } = execution();
     return `${workflowId}/${runId}`;
+  };
+  /** For the run's first status: the tags prepareCheck read (then forgotten); otherwise unknown. */
+  const tagsBeforeFirstStatus = (first: boolean): string[] | undefined => {
+    if (!first) return undefined;
+    const key = runKey();
+    const tags = prepared.get(key)?.tags;
+    prepared.delete(key);
+    return tags;
   };
 
   function atsSide(connection: Connection, subjectId: string, adapter: CheckVendorAdapter): AtsSide {
@@ -211,8 +217,7 @@ export function createCheckActivities({
         }
         const catalog = vendor.catalog ? await vendor.catalog() : undefined;
         const plan = adapter.plan(settings, read.candidate, catalog);
-        if (plan.kind === 'order') prepared.set(runKey(), read.candidate);
-        preparedTags.set(runKey(), read.candidate.tags);
+        prepared.set(runKey(), read.candidate);
         return plan;
       });
     },
@@ -251,7 +256,6 @@ export function createCheckActivities({
           runId,
           packageName: ref.plan.packageName,
         });
-        prepared.delete(runKey());
         logger.info({ connectionId: ref.connectionId, workflowId, externalId }, 'check ordered');
         return { kind: 'ordered', externalId };
       });
@@ -273,14 +277,13 @@ export function createCheckActivities({
     ): Promise<{ shown: string | null }> {
       return classified(async () => {
         const { adapter, settings, ats } = await load(ref);
-        const presentTags = ref.first === true ? preparedTags.get(runKey()) : undefined;
+        const presentTags = tagsBeforeFirstStatus(ref.first === true);
         const shown = await ats.publishStatus(adapter, settings, {
           status: ref.status,
           reason: ref.reason,
           at: ref.at,
           presentTags,
         });
-        if (ref.first === true) preparedTags.delete(runKey());
         return { shown };
       });
     },
@@ -333,7 +336,7 @@ export function createCheckActivities({
           runId,
         });
         // The run's first status (seq 1, just after the order): the tags read before the order are still there.
-        const presentTags = ref.seq === 1 ? preparedTags.get(runKey()) : undefined;
+        const presentTags = tagsBeforeFirstStatus(ref.seq === 1);
         if (ref.publish)
           await loaded.ats.publishStatus(loaded.adapter, loaded.settings, {
             status: ref.status,
@@ -341,7 +344,6 @@ export function createCheckActivities({
             at: ref.at,
             presentTags,
           });
-        preparedTags.delete(runKey());
       });
     },
 

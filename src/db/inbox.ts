@@ -140,12 +140,7 @@ export class WebhookInbox {
     outcome: DeliveryOutcome,
     workflow?: { workflowId: string; runId?: string },
   ): Promise<void> {
-    await this.pool.query(
-      `UPDATE webhook_inbox SET outcome = $2, workflow_id = $3, run_id = $4, processed_at = now(),
-         last_attempt_at = now()
-       WHERE id = $1 AND processed_at IS NULL`,
-      [id, outcome, workflow?.workflowId ?? null, workflow?.runId ?? null],
-    );
+    await this.markProcessedMany([{ id, outcome, ...workflow }]);
   }
 
   /** `markProcessed` for many rows in one statement (rows processed meanwhile are left as they are). */
