@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
+import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { ExternalApiError } from '../../src/integrations/http-error';
 import { LeverClient } from '../../src/integrations/lever/client';
 import { apiKeyId, LeverRateLimiter, type LeverRateLimits } from '../../src/integrations/lever/rate-limiter';
 import {
   createLeverRateLimitPool,
+  leverRateLimitsFromConfig,
   SharedLeverRateLimiter,
   UNAVAILABLE_RETRY_AFTER_MS,
 } from '../../src/integrations/lever/shared-rate-limit';
@@ -143,6 +145,19 @@ describe('SharedLeverRateLimiter: one Lever limit per API key across processes (
     expect((times[2] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(2 * 100 - 20);
     expect(a.stats(key).paused).toBe(1);
     expect(b.stats(key)).toMatchObject({ granted: 3, paused: 0 });
+  });
+
+  it('serves the later calls of started activities first while the key waits, across the shared line too', async () => {
+    const [a, b] = [shared(), shared()];
+    const key = newKey();
+    await a.acquire(key);
+    await a.pause(key, 2_500); // another process was answered 429: b's own limiter has tokens, the key has no slot
+    const order: string[] = [];
+    const fresh = b.acquire(key).then(() => order.push('fresh'));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the fresh call waits in b's line first
+    const continuing = b.acquire(key, { continuing: true }).then(() => order.push('continuing'));
+    await Promise.all([fresh, continuing]);
+    expect(order).toEqual(['continuing', 'fresh']);
   });
 
   it('refuses at once, retryable and without using a slot, a call whose slot is further than it may wait', async () => {
@@ -304,5 +319,47 @@ describe('SharedLeverRateLimiter when PostgreSQL is unreachable: fails closed', 
       await silent.close();
       await pool.end();
     }
+  });
+});
+
+describe('LEVER_RATE_* settings of the API and the worker', () => {
+  const apiEnv = { ADMIN_TOKEN: 'x'.repeat(16) };
+  const workerEnv = { SMTP_URL: 'smtp://127.0.0.1:2525' };
+
+  it('shares the limit by default, on both, and lets a single-process deployment turn it off', async () => {
+    for (const config of [loadConfig(apiConfigSchema, apiEnv), loadConfig(workerConfigSchema, workerEnv)]) {
+      expect(config).toMatchObject({
+        LEVER_RATE_PER_SECOND: 9,
+        LEVER_RATE_BURST: 15,
+        LEVER_RATE_MAX_WAIT_MS: 20_000,
+        LEVER_RATE_SHARED: true,
+        LEVER_RATE_SHARED_TIMEOUT_MS: 2_000,
+      });
+      const shared = leverRateLimitsFromConfig(
+        { ...config, DATABASE_URL: databaseUrl() },
+        { warn: () => {} },
+      );
+      try {
+        expect(shared.shared).toBe(true);
+        expect(shared.limits).toBeInstanceOf(SharedLeverRateLimiter);
+        await expect(shared.limits.forKey(newKey()).acquire()).resolves.toBeUndefined();
+      } finally {
+        await shared.close();
+      }
+    }
+    const alone = loadConfig(workerConfigSchema, { ...workerEnv, LEVER_RATE_SHARED: 'false' });
+    const local = leverRateLimitsFromConfig(alone, { warn: () => {} });
+    expect(local.shared).toBe(false);
+    expect(local.limits).toBeInstanceOf(LeverRateLimiter);
+    await local.close();
+  });
+
+  it('refuses a wrong value, naming the variable', () => {
+    expect(() => loadConfig(workerConfigSchema, { ...workerEnv, LEVER_RATE_SHARED: 'sometimes' })).toThrow(
+      /LEVER_RATE_SHARED/,
+    );
+    expect(() => loadConfig(apiConfigSchema, { ...apiEnv, LEVER_RATE_SHARED_TIMEOUT_MS: '0' })).toThrow(
+      /LEVER_RATE_SHARED_TIMEOUT_MS/,
+    );
   });
 });
