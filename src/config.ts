@@ -184,6 +184,31 @@ export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 /** Activities one worker runs at once unless WORKER_MAX_CONCURRENT_ACTIVITIES says otherwise. */
 export const DEFAULT_MAX_CONCURRENT_ACTIVITIES = 500;
 
+/**
+ * The limit of Lever calls per API key, in the API (reading the stages of a new connection) and the worker: the
+ * same on every process (README, Lever rate limit).
+ */
+const leverRateLimitSettings = {
+  /**
+   * Lever requests per second per API key (Lever allows 10/s with bursts to 20 and answers 429 beyond), the
+   * burst, and how long one call may wait for its turn before it fails (retryable) instead. See
+   * src/integrations/lever/rate-limiter.ts.
+   */
+  LEVER_RATE_PER_SECOND: z.coerce.number().positive().default(9),
+  LEVER_RATE_BURST: z.coerce.number().int().min(1).default(15),
+  LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
+  /**
+   * The limit holds across every API and worker process, through the service's PostgreSQL
+   * (src/integrations/lever/shared-rate-limit.ts); false: per process, for a deployment of one process.
+   */
+  LEVER_RATE_SHARED: z.preprocess(unsetIfEmpty, z.stringbool().default(true)),
+  /**
+   * Longest a request slot's reservation in PostgreSQL may take (ms), the wait for a connection included; a
+   * reservation that fails or takes longer fails the Lever call as rate-limited (retried), sending nothing.
+   */
+  LEVER_RATE_SHARED_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(2_000),
+};
+
 /** Settings shared by every process (API and worker), read from the environment and validated at start. */
 export const baseConfigSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -269,6 +294,7 @@ export const baseConfigSchema = z.object({
 
 /** The HTTP front's settings, each on its own (`apiConfigSchema` adds the checks between them). */
 const apiSettingsSchema = baseConfigSchema.extend({
+  ...leverRateLimitSettings,
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Public base URL of the API, used to build the webhook URLs handed to customers. */
@@ -459,14 +485,7 @@ export const workerConfigSchema = baseConfigSchema.extend({
     .int()
     .positive()
     .default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
-  /**
-   * Lever requests per second per API key from this worker (Lever allows 10/s with bursts to 20 and answers 429
-   * beyond), the burst, and how long one call may wait for its turn before it fails (retryable) instead. See
-   * src/integrations/lever/rate-limiter.ts.
-   */
-  LEVER_RATE_PER_SECOND: z.coerce.number().positive().default(9),
-  LEVER_RATE_BURST: z.coerce.number().int().min(1).default(15),
-  LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
+  ...leverRateLimitSettings,
   /**
    * Workflows this worker keeps in memory between their tasks. A check waits days on its vendor between two
    * short bursts of work: one that is not cached is replayed from its history (a few dozen events) when its next

@@ -7,6 +7,7 @@ import { ConnectionRepository } from './db/connections';
 import { createPool } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
+import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinkKeyFromConfig } from './report-links';
@@ -40,9 +41,20 @@ async function run(): Promise<void> {
     warn: (message) => logger.warn(message),
   });
   const temporal = await connectClient(config, dataConverter);
+  // The admin API reads a new connection's stages from Lever: within the key's limit shared with the workers.
+  const leverRate = leverRateLimitsFromConfig(config, logger);
   // One repository for the app and the secret erasure, so the public routes' cache forgets erased connections.
   const connections = new ConnectionRepository(pool, secretBox);
-  const app = createApp({ config, pool, temporal, logger, secretBox, reportLinkKey, connections });
+  const app = createApp({
+    config,
+    pool,
+    temporal,
+    logger,
+    secretBox,
+    reportLinkKey,
+    connections,
+    leverRateLimiter: leverRate.limits,
+  });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');
   });
@@ -63,7 +75,7 @@ async function run(): Promise<void> {
   const shutdown = () => {
     server.close(() => {
       void Promise.all([relay.stop(), retirement.stop(), retention.stop()])
-        .then(() => Promise.all([pool.end(), temporal.connection.close()]))
+        .then(() => Promise.all([pool.end(), leverRate.close(), temporal.connection.close()]))
         .finally(() => process.exit(0));
     });
   };

@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from './activities';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES } from './config';
-import type { LeverRateLimiter } from './integrations/lever/rate-limiter';
+import type { LeverRateLimits } from './integrations/lever/rate-limiter';
 import type { Logger } from './logger';
 
 export interface CheckWorkerOptions {
@@ -19,8 +19,11 @@ export interface CheckWorkerOptions {
   maxConcurrentActivityTaskExecutions?: number;
   /** Workflows kept in memory between tasks (the rest are replayed from history when they next have work). */
   maxCachedWorkflows?: number;
-  /** Limit of Lever calls per API key shared by all activities of this worker (default: the process-wide one). */
-  leverRateLimiter?: LeverRateLimiter;
+  /**
+   * Limit of Lever calls per API key shared by all activities of this worker (src/worker.ts: by every process,
+   * through PostgreSQL); default: this process's own limiter.
+   */
+  leverRateLimiter?: LeverRateLimits;
   /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
   reportLinks?: ActivityDeps['reportLinks'];
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */

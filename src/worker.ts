@@ -3,7 +3,7 @@ import { loadConfig, requireKeys, workerConfigSchema } from './config';
 import { createPool } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
-import { LeverRateLimiter } from './integrations/lever/rate-limiter';
+import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';
@@ -42,6 +42,8 @@ async function run(): Promise<void> {
     production: config.NODE_ENV === 'production',
     warn: (message) => logger.warn(message),
   });
+  // Lever's limit per API key holds across every worker and API process (LEVER_RATE_SHARED), through PostgreSQL.
+  const leverRate = leverRateLimitsFromConfig(config, logger);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS, tls });
   try {
     const worker = await createCheckWorker({
@@ -57,17 +59,16 @@ async function run(): Promise<void> {
       workflowBundle:
         config.WORKFLOW_BUNDLE_PATH === undefined ? undefined : { codePath: config.WORKFLOW_BUNDLE_PATH },
       reportLinks,
-      leverRateLimiter: new LeverRateLimiter({
-        perSecond: config.LEVER_RATE_PER_SECOND,
-        burst: config.LEVER_RATE_BURST,
-        maxWaitMs: config.LEVER_RATE_MAX_WAIT_MS,
-      }),
+      leverRateLimiter: leverRate.limits,
     });
-    logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker started');
+    logger.info(
+      { taskQueue: config.TEMPORAL_TASK_QUEUE, leverRateShared: leverRate.shared },
+      'worker started',
+    );
     await worker.run();
   } finally {
     await connection.close();
-    await pool.end();
+    await Promise.all([pool.end(), leverRate.close()]);
   }
 }
 

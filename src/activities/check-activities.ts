@@ -11,7 +11,7 @@ import type { SecretBox } from '../db/secret-box';
 import type { Connection } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
 import { AshbyClient } from '../integrations/ashby/client';
-import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
+import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
@@ -50,8 +50,11 @@ export interface ActivityDeps {
   logger: Logger;
   /** Where notification e-mails go out; without it, e-mail notifications fail (and are retried). */
   mail?: { smtpUrl: string; from: string };
-  /** Per-API-key limit of Lever calls shared by every activity of the worker (the process-wide one if not given). */
-  leverRateLimiter?: LeverRateLimiter;
+  /**
+   * Per-API-key limit of Lever calls shared by every activity of the worker, and by every process when it is a
+   * SharedLeverRateLimiter (this process's default limiter if not given).
+   */
+  leverRateLimiter?: LeverRateLimits;
   /** Encrypts connection secrets at rest; read from the environment when not given. */
   secretBox?: SecretBox;
   /** The service's stable links to vendor reports whose URLs expire; without it, the ATS gets the vendor's URL. */

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { LeverClient } from '../integrations/lever/client';
-import type { LeverRateLimiter } from '../integrations/lever/rate-limiter';
+import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 
 /**
  * Room left at the end of an activity attempt for the Lever call that got its token and whatever the activity
@@ -17,7 +17,7 @@ export const LEVER_WAIT_MARGIN_MS = 8_000;
 export function activityLeverClient(
   apiBaseUrl: string,
   apiKey: string,
-  rateLimiter: LeverRateLimiter | undefined,
+  rateLimiter: LeverRateLimits | undefined,
 ): LeverClient {
   const context = Context.current();
   return new LeverClient(apiBaseUrl, apiKey, {

@@ -4,6 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
 import type { ConnectionRepository, EventInput } from '../db/connections';
 import { publicView, type ConnectionSummary } from '../domain/connection';
+import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { cancelCheckSignal, checkStateQuery, checkWorkflowId } from '../workflows/definitions';
@@ -26,6 +27,8 @@ export interface AdminDeps {
   logger: Logger;
   adminToken: string;
   publicBaseUrl?: string;
+  /** The limit of the Lever calls made to check a connection; default this process's own limiter. */
+  leverRateLimiter?: LeverRateLimits;
 }
 
 const deleteQuerySchema = z.strictObject({
@@ -55,6 +58,8 @@ function sendRefusal(res: Response, refusal: Refusal) {
  */
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
+  // Lever clients of the connection checks (reading the stages) take their turn within the key's limit.
+  const lever = deps.leverRateLimiter === undefined ? {} : { rateLimiter: deps.leverRateLimiter };
   router.use(
     '/admin',
     requireAdminToken(deps.adminToken),
@@ -89,7 +94,7 @@ export function adminRouter(deps: AdminDeps): Router {
   }
 
   router.post('/admin/connections', async (req, res) => {
-    const resolved = await resolveConnection(req.body);
+    const resolved = await resolveConnection(req.body, undefined, lever);
     if (!resolved.ok) return sendRefusal(res, resolved);
     const connection = await deps.connections.create(resolved.connection, {
       ...by(req),
@@ -133,7 +138,7 @@ export function adminRouter(deps: AdminDeps): Router {
       return sendProblem(res, 412, 'The connection changed since that version; read it again.');
     }
     const current = await deps.connections.get(summary.id);
-    const resolved = await resolvePatch(current, req.body);
+    const resolved = await resolvePatch(current, req.body, lever);
     if (!resolved.ok) return sendRefusal(res, resolved);
     const changes = settingChanges(current, { ...current, ...resolved.connection });
     if (changes.length === 0) return res.set('ETag', etag(current)).json(view(current, req));

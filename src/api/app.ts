@@ -7,6 +7,7 @@ import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
+import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { reportLinkKeyFromEnv, type ReportLinkKey } from '../report-links';
 import { adminRouter } from './admin';
@@ -48,6 +49,8 @@ export interface AppDeps {
   secretBox?: SecretBox;
   /** Checks the report links on candidate profiles; read from the environment when not given. */
   reportLinkKey?: ReportLinkKey;
+  /** The Lever limit per API key of the admin API's calls (src/main.ts: shared); default this process's own. */
+  leverRateLimiter?: LeverRateLimits;
 }
 
 /** The HTTP front: Lever webhooks, vendor callbacks, report links and the admin API. */
@@ -112,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
       logger,
       adminToken: config.ADMIN_TOKEN,
       publicBaseUrl: config.PUBLIC_BASE_URL,
+      ...(deps.leverRateLimiter === undefined ? {} : { leverRateLimiter: deps.leverRateLimiter }),
     }),
   );
   app.use(

@@ -11,7 +11,7 @@ import {
   type LeverConnectionInput,
 } from '../domain/connection';
 import { ExternalApiError } from '../integrations/http-error';
-import { LeverClient } from '../integrations/lever/client';
+import { LeverClient, type LeverClientOptions } from '../integrations/lever/client';
 import { integrationFor, integrationNames } from '../vendors';
 import type { IntegrationDefinition } from '../vendors/types';
 
@@ -78,11 +78,12 @@ type AtsResolution = { ok: true; ats: AtsConfig } | Refusal;
 async function resolveLever(
   input: LeverConnectionInput,
   integration: IntegrationDefinition,
+  leverClient: LeverClientOptions,
 ): Promise<AtsResolution> {
   const secrets = { apiKey: input.apiKey, signatureToken: input.signatureToken };
   let stages: { id: string; text: string }[];
   try {
-    stages = await new LeverClient(input.apiBaseUrl, input.apiKey).listStages();
+    stages = await new LeverClient(input.apiBaseUrl, input.apiKey, leverClient).listStages();
   } catch (err) {
     if (err instanceof ExternalApiError && err.accessDenied) {
       return refusal(422, 'Lever refused the API key while reading the pipeline stages.', [
@@ -184,9 +185,14 @@ function unknownVendorKeys(given: Record<string, unknown>, built: NewConnection)
 /**
  * Validates a connection body and resolves what it names (the Lever key and trigger stage, through Lever) into a
  * connection to store. `current` is the stored connection a PATCH started from: its ATS part is reused unchanged
- * when the body did not change it, so a change of vendor settings alone does not call Lever.
+ * when the body did not change it, so a change of vendor settings alone does not call Lever. `leverClient`: the
+ * options of the Lever client that reads the stages (the API's rate limit, shared with the workers).
  */
-export async function resolveConnection(body: unknown, current?: Connection): Promise<Resolution> {
+export async function resolveConnection(
+  body: unknown,
+  current?: Connection,
+  leverClient: LeverClientOptions = {},
+): Promise<Resolution> {
   const input = connectionInputSchema.safeParse(body);
   if (!input.success) return refusal(400, 'The connection is not valid.', fieldIssues(input.error));
   const integration = integrationFor(input.data.vendor.type);
@@ -213,7 +219,7 @@ export async function resolveConnection(body: unknown, current?: Connection): Pr
   if (unchanged) {
     ats = current.ats;
   } else if (input.data.lever) {
-    const resolved = await resolveLever(input.data.lever, integration);
+    const resolved = await resolveLever(input.data.lever, integration, leverClient);
     if (!resolved.ok) return resolved;
     ats = resolved.ats;
   } else {
@@ -252,7 +258,11 @@ export async function resolveConnection(body: unknown, current?: Connection): Pr
  * Applies a PATCH body to a stored connection and validates the result as a whole, exactly like a new one (the
  * Lever key and trigger stage are checked with Lever again when the Lever part changes).
  */
-export async function resolvePatch(current: Connection, body: unknown): Promise<Resolution> {
+export async function resolvePatch(
+  current: Connection,
+  body: unknown,
+  leverClient: LeverClientOptions = {},
+): Promise<Resolution> {
   const patch = patchSchema.safeParse(body);
   if (!patch.success) {
     return refusal(
@@ -279,7 +289,7 @@ export async function resolvePatch(current: Connection, body: unknown): Promise<
     delete (base.lever as Record<string, unknown>).triggerStageId;
   }
   const next: unknown = applyMergePatch(base, patch.data);
-  return resolveConnection(next, current);
+  return resolveConnection(next, current, leverClient);
 }
 
 /**

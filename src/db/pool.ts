@@ -8,6 +8,8 @@ export interface PoolOptions {
    * (see `isDatabaseUnavailable`). Default: no limit.
    */
   connectionTimeoutMs?: number;
+  /** Longest wait for the answer to one query (ms), after which it fails and its connection is dropped. */
+  queryTimeoutMs?: number;
 }
 
 export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool {
@@ -15,6 +17,7 @@ export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs,
+    ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
 }
 

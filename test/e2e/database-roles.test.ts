@@ -166,6 +166,8 @@ describe('database roles: the service runs as a role that cannot alter the schem
       check_status_log: ['SELECT', 'INSERT'],
       connection_events: ['SELECT', 'INSERT'],
       connections: ['SELECT', 'INSERT', 'UPDATE'],
+      // The shared Lever rate limit: one row per API key hash, booked and moved, never deleted.
+      lever_rate_limits: ['SELECT', 'INSERT', 'UPDATE'],
       pgmigrations: ['SELECT'],
       // DELETE for the retention job (processed dedupe rows past WEBHOOK_RETENTION_MS).
       vendor_callbacks: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'],

@@ -4,7 +4,7 @@ import {
   DEFAULT_429_PAUSE_MS,
   processLeverRateLimiter,
   type KeyRateLimit,
-  type LeverRateLimiter,
+  type LeverRateLimits,
 } from './rate-limiter';
 
 const stageSchema = z.object({ id: z.string(), text: z.string() });
@@ -59,8 +59,11 @@ export const leverOfferSchema = z.object({
 export type LeverOffer = z.infer<typeof leverOfferSchema>;
 
 export interface LeverClientOptions {
-  /** The per-API-key limiter every call waits on; defaults to the process-wide one with default settings. */
-  rateLimiter?: LeverRateLimiter;
+  /**
+   * The per-API-key limit every call waits on (shared across processes in the API and the worker); defaults to
+   * this process's own limiter with default settings.
+   */
+  rateLimiter?: LeverRateLimits;
   /**
    * Epoch ms by which any wait for a request slot must be over (an activity's start-to-close budget minus
    * room for the calls themselves); a longer wait fails at once with a retryable 429-like error.

@@ -14,7 +14,10 @@ import { ExternalApiError } from '../http-error';
  *   served before callers that have not started yet, so activities that hold a token finish instead of
  *   running out of time half-way and wasting the tokens they used.
  * - A `429` or `503` from Lever pauses the key for its Retry-After (or `DEFAULT_429_PAUSE_MS` for a `429`
- *   without one): another process may be using the same key; this is only a per-process limit.
+ *   without one).
+ *
+ * This limit holds per process. `SharedLeverRateLimiter` (shared-rate-limit.ts) puts it in front of a slot
+ * reservation in PostgreSQL, so that the limit holds across every API and worker process.
  *
  * API keys are never stored: buckets are keyed by a SHA-256 of the key.
  */
@@ -105,6 +108,12 @@ export interface KeyRateLimit {
   stats(): LeverRateLimitStats;
 }
 
+/** Limits per Lever API key: this process's (`LeverRateLimiter`) or every process's (`SharedLeverRateLimiter`). */
+export interface LeverRateLimits {
+  /** The limit of one API key (the key itself is hashed at once and not kept). */
+  forKey(apiKey: string): KeyRateLimit;
+}
+
 /** Hash of an API key: the only form in which keys are kept (map keys), never logged. */
 export function apiKeyId(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex').slice(0, 32);
@@ -127,7 +136,7 @@ const IDLE_BUCKETS_SWEEP_AT = 1_000;
 const EPSILON = 1e-9;
 
 /** Token buckets per Lever API key, shared by every LeverClient of the process (or of one worker). */
-export class LeverRateLimiter {
+export class LeverRateLimiter implements LeverRateLimits {
   readonly settings: LeverRateLimitSettings;
   private readonly buckets = new Map<string, Bucket>();
 
@@ -322,14 +331,17 @@ function emptyStats(): LeverRateLimitStats {
   return { granted: 0, waited: 0, refused: 0, paused: 0, maxQueue: 0, maxWaitedMs: 0, totalWaitedMs: 0 };
 }
 
-function abortReason(signal: AbortSignal | undefined): Error {
+export function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason : new Error('waiting for a Lever request slot was cancelled');
 }
 
 let processLimiter: LeverRateLimiter | undefined;
 
-/** The limiter of this process with the default settings, for Lever clients not given one (the admin API). */
+/**
+ * The limiter of this process with the default settings, for Lever clients not given one (tests, scripts). The API
+ * and the worker give theirs (src/main.ts, src/worker.ts): shared across processes unless LEVER_RATE_SHARED=false.
+ */
 export function processLeverRateLimiter(): LeverRateLimiter {
   processLimiter ??= new LeverRateLimiter();
   return processLimiter;
