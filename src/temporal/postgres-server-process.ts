@@ -308,7 +308,8 @@ export class PostgresTemporalServer {
         defaultStore: 'postgres-default',
         visibilityStore: 'postgres-visibility',
         numHistoryShards: this.options.historyShards ?? 4,
-        datastores: { 'postgres-default': store(main, 20), 'postgres-visibility': store(visibility, 10) },
+        // 14 connections at most: tests and benchmarks run servers beside the service on one PostgreSQL (100).
+        datastores: { 'postgres-default': store(main, 10), 'postgres-visibility': store(visibility, 4) },
       },
       global: { membership: { maxJoinDuration: '30s', broadcastAddress: '127.0.0.1' } },
       services: {
