@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { DevServerProcess } from '../src/temporal/dev-server-process';
+import { temporalServerInTempDir, type TemporalServerProcess } from '../src/temporal/server-process';
 import { localRuntimeDatabaseUrl } from '../src/db/local-runtime-role';
 import { recreateDatabase } from '../test/support/database';
 import { stopOnInterrupt } from '../test/support/interrupt';
@@ -154,7 +154,7 @@ export function finishReport(report: Report, args: { json: string | undefined })
 }
 
 export interface BenchEnvironment {
-  temporal: DevServerProcess;
+  temporal: TemporalServerProcess;
   databaseUrl: string;
   dispose(): Promise<void>;
 }
@@ -162,7 +162,8 @@ export interface BenchEnvironment {
 /**
  * A fresh database (`BENCH_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/bgc_bench_<name>`), fresh keys
  * in the environment (the stack and service processes read them), the emulators' plain http allowed, and a
- * Temporal dev server of its own on a temporary SQLite file. `dispose` stops the server.
+ * Temporal server of its own: the dev server on a temporary SQLite file, or with `BGC_TEMPORAL=postgres` the
+ * production server on two new PostgreSQL databases. `dispose` stops the server and removes what it stored.
  */
 export async function benchEnvironment(name: string): Promise<BenchEnvironment> {
   const databaseUrl = await recreateDatabase(
@@ -175,7 +176,7 @@ export async function benchEnvironment(name: string): Promise<BenchEnvironment> 
   useFreshKeys();
   process.env.ALLOW_HTTP_URLS = 'true';
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
-  const temporal = await DevServerProcess.inTempDir(`bgc-bench-${name}-`);
+  const temporal = await temporalServerInTempDir(`bgc-bench-${name}-`);
   atExit(() => temporal.dispose());
   await temporal.start();
   process.env.TEMPORAL_ADDRESS = temporal.address;

@@ -11,7 +11,7 @@
  * vendor poll interval one hour so that polling advances nothing). One Lever → Certn connection per
  * `perCustomer` checks: the service hosts many customers, and each stays under the per-connection webhook limit.
  *
- * Floors, measured in the same run: worker and Temporal server RSS, PostgreSQL and Temporal SQLite sizes with the
+ * Floors, measured in the same run: worker and Temporal server RSS, PostgreSQL and Temporal storage sizes with the
  * worker started and no check; and, with (almost) nothing open, `floor` checks opened one at a time (move into the
  * trigger stage → `CERTN - Pending`) and completed one at a time (Certn's callback sent → `CERTN - Complete`).
  * Then `checks` checks are opened (moves with bounded concurrency, until each has its Certn order and its Pending
@@ -20,7 +20,6 @@
  * Exits 1 when the run did not do what it measures: a move not delivered, a check without its Pending tag or its
  * order (or with two), a completed check whose Complete tag never came.
  */
-import { statSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
 import { startCertnEmulator, type RunningCertnEmulator } from '../src/sandbox/certn-emulator';
@@ -144,20 +143,12 @@ async function withConcurrency<T>(items: readonly T[], limit: number, task: (ite
   await Promise.all(runners);
 }
 
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
 interface Footprint {
   workerRss: number;
   temporalRss: number;
   apiRss: number;
   postgresBytes: number;
-  sqliteBytes: number;
+  temporalBytes: number;
 }
 
 async function main(): Promise<number> {
@@ -244,7 +235,7 @@ async function main(): Promise<number> {
       temporalRss: treeRss(temporalPid),
       apiRss: service.apiPid === undefined ? 0 : treeRss(service.apiPid),
       postgresBytes: Number(rows[0]?.size ?? 0),
-      sqliteBytes: fileSize(env.temporal.dbFile) + fileSize(`${env.temporal.dbFile}-wal`),
+      temporalBytes: await env.temporal.storageBytes(),
     };
   };
 
@@ -468,10 +459,10 @@ async function main(): Promise<number> {
       floor: mb(idle.postgresBytes),
     },
     {
-      measure: `Temporal SQLite (+wal) at ${checks} open`,
-      value: mb(atOpen.sqliteBytes),
+      measure: `Temporal storage (${env.temporal.kind === 'dev' ? 'SQLite +wal' : 'PostgreSQL'}) at ${checks} open`,
+      value: mb(atOpen.temporalBytes),
       unit: 'MB',
-      floor: mb(idle.sqliteBytes),
+      floor: mb(idle.temporalBytes),
     },
     {
       measure: 'worker RSS peak while opening',

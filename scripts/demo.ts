@@ -18,6 +18,8 @@ import { startJustifactsEmulator } from '../src/sandbox/justifacts-emulator';
 import { startJustworksEmulator } from '../src/sandbox/justworks-emulator';
 import { startLeverEmulator } from '../src/sandbox/lever-emulator';
 import { startSmtpCatcher } from '../src/sandbox/smtp-catcher';
+import { PostgresTemporalServer } from '../src/temporal/postgres-server-process';
+import { temporalPostgresUrl, temporalServerKind } from '../src/temporal/server-process';
 import { startVictigEmulator } from '../src/sandbox/victig-emulator';
 import { checkWorkflowId } from '../src/workflows/definitions';
 import { stopOnInterrupt } from '../test/support/interrupt';
@@ -130,18 +132,38 @@ let stopping = false;
 let closeEmulators: (() => Promise<unknown>) | undefined;
 /** The dev server, when the demo started it (not when it reuses one). */
 let temporalServer: ChildProcess | undefined;
+/** With BGC_TEMPORAL=postgres: the production server on PostgreSQL, when the demo started it. */
+let postgresTemporal: PostgresTemporalServer | undefined;
+/** Whether a Web UI runs (the dev server's); the production server has none here. */
+let webUiRuns = true;
 /** The emulators, then the API and the worker, then Temporal: each process group until nothing of it runs. */
 const stopAll = stopOnInterrupt(async () => {
   stopping = true;
   await closeEmulators?.();
   await Promise.all(children.filter((c) => c !== temporalServer).map((child) => stopProcess(child)));
   if (temporalServer) await stopProcess(temporalServer);
+  await postgresTemporal?.stop();
 });
 
 async function main(): Promise<void> {
   say('Starting the background-check stack (logs in .data/logs)...');
   if (await temporalReachable().catch(() => false)) {
     say(`- Temporal: reusing the server already on ${temporalAddress}`);
+  } else if (temporalServerKind() === 'postgres') {
+    // The server docker-compose.yml runs, on the local PostgreSQL; its databases persist between demos.
+    postgresTemporal = await PostgresTemporalServer.create({
+      adminUrl: temporalPostgresUrl(),
+      database: 'bgc_demo_temporal',
+      dir: path.join(root, '.data', 'temporal-postgres'),
+      frontendPort: Number(args['temporal-port']),
+      keepDatabases: true,
+    });
+    await postgresTemporal.start();
+    webUiRuns = false;
+    say(
+      `- Temporal server on PostgreSQL (BGC_TEMPORAL=postgres: databases bgc_demo_temporal and ` +
+        `bgc_demo_temporal_visibility) on ${temporalAddress}; no Web UI (the dev server brings it)`,
+    );
   } else {
     temporalServer = startProcess('temporal', tsx, ['scripts/temporal-dev.ts'], {
       TEMPORAL_PORT: args['temporal-port'],
@@ -221,7 +243,9 @@ async function main(): Promise<void> {
     webhookId = lever.addWebhook({ event, url, signatureToken }).id;
   }
   const webUi = (workflowId: string) =>
-    `http://127.0.0.1:${args['ui-port']}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`;
+    webUiRuns
+      ? `Web UI http://127.0.0.1:${args['ui-port']}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`
+      : `temporal workflow describe --address ${temporalAddress} -w '${workflowId}'`;
   const clock = () => new Date().toISOString().slice(11, 19);
 
   /** Prints the opportunity's tags of one vendor each time they change, until `done` is among them. */
@@ -251,7 +275,7 @@ async function main(): Promise<void> {
   async function moveToTrigger(opportunityId: string, connectionId: string) {
     const [delivery] = await lever.moveToStage(opportunityId, lever.stageIdByName('Background Check'));
     say(
-      `    Lever webhook → HTTP ${delivery?.attempts.at(-1)?.status ?? 'none'}; Web UI ${webUi(checkWorkflowId(connectionId, opportunityId))}`,
+      `    Lever webhook → HTTP ${delivery?.attempts.at(-1)?.status ?? 'none'}; ${webUi(checkWorkflowId(connectionId, opportunityId))}`,
     );
   }
   const candidate = (name: string, email: string, tags: string[], postingId: string) =>
@@ -497,7 +521,8 @@ async function main(): Promise<void> {
   }
   // Ctrl-C (SIGINT) or SIGTERM runs stopAll, then exits.
   say(
-    `\nThe stack keeps running: Web UI http://127.0.0.1:${args['ui-port']}, API ${apiUrl}. Ctrl-C stops it.`,
+    `\nThe stack keeps running: ${webUiRuns ? `Web UI http://127.0.0.1:${args['ui-port']}, ` : ''}API ${apiUrl}. ` +
+      'Ctrl-C stops it.',
   );
 }
 

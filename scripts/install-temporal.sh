@@ -6,6 +6,10 @@ TEMPORAL_CLI_VERSION="1.5.1"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin/temporal"
 stamp="$root/.tools/bin/temporal.version"
+# BGC_TEMPORAL=postgres runs the demo, the tests and the benchmarks on the production server (PostgreSQL) instead.
+if [ "${BGC_TEMPORAL:-dev}" = "postgres" ]; then
+  bash "$root/scripts/install-temporal-server.sh"
+fi
 # A `go install` build reports its version as 0.0.0-DEV, so a stamp file records which version was built.
 if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$TEMPORAL_CLI_VERSION" ]; then
   exit 0

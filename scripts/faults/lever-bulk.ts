@@ -14,7 +14,7 @@
  * candidate got `CERTN - Pending`, no check failed, and Lever answered 429 at most 5 times.
  */
 import { parseArgs } from 'node:util';
-import { DevServerProcess } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir } from '../../src/temporal/server-process';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
 import { stopOnInterrupt } from '../../test/support/interrupt';
@@ -107,7 +107,7 @@ async function main(): Promise<number> {
   useFreshKeys(); // the stack reads them, as the service's processes do
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
-  const temporal = await DevServerProcess.inTempDir('bgc-lever-bulk-');
+  const temporal = await temporalServerInTempDir('bgc-lever-bulk-');
   // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
   const stop = stopOnInterrupt(() => temporal.dispose());
   try {

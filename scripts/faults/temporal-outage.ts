@@ -21,7 +21,8 @@ import { Pool } from 'pg';
 import { migrate } from '../../src/db/migrate';
 import { startCertnEmulator } from '../../src/sandbox/certn-emulator';
 import { startLeverEmulator, type WebhookDelivery } from '../../src/sandbox/lever-emulator';
-import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { freePort } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir } from '../../src/temporal/server-process';
 import { useFreshKeys } from '../../test/support/keys';
 import { connectLeverToCertn } from '../../test/support/connect-certn';
 import { stopOnInterrupt } from '../../test/support/interrupt';
@@ -79,7 +80,7 @@ function percentile(values: number[], p: number): number {
 }
 
 async function main(): Promise<number> {
-  const temporalServer = await DevServerProcess.inTempDir('bgc-fault-outage-');
+  const temporalServer = await temporalServerInTempDir('bgc-fault-outage-');
   const pool = new Pool({ connectionString: databaseUrl, max: 4 });
   const lever = await startLeverEmulator();
   const certn = await startCertnEmulator({ autoAdvanceMs: null });

@@ -15,7 +15,7 @@
  * check completed without duplicates.
  */
 import { parseArgs } from 'node:util';
-import { DevServerProcess } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir } from '../../src/temporal/server-process';
 import { recreateDatabase } from '../../test/support/database';
 import { runFaultScenario, summaryLines } from '../../test/support/fault-scenario';
 import { stopOnInterrupt } from '../../test/support/interrupt';
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR'; // not a warning per failed activity attempt: they are the point
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
   // A Temporal dev server of this run, on a SQLite file of its own that goes when the run ends.
-  const temporal = await DevServerProcess.inTempDir('bgc-vendor-faults-');
+  const temporal = await temporalServerInTempDir('bgc-vendor-faults-');
   // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
   const stop = stopOnInterrupt(() => temporal.dispose());
   try {

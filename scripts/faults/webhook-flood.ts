@@ -15,7 +15,7 @@
  * 401 (unknown ids and wrong signatures look the same) and 429.
  */
 import { parseArgs } from 'node:util';
-import { DevServerProcess } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir } from '../../src/temporal/server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { recreateDatabase } from '../../test/support/database';
 import { describeLeverFlood, floodWhileLeverDelivers } from '../../test/support/flood';
@@ -56,7 +56,7 @@ async function main(): Promise<number> {
   useFreshKeys(); // the stack reads them, as the service's processes do
   process.env.TEST_SDK_LOG_LEVEL ??= 'ERROR';
   process.env.ALLOW_HTTP_URLS = 'true'; // the emulators serve plain http
-  const temporal = await DevServerProcess.inTempDir('bgc-webhook-flood-');
+  const temporal = await temporalServerInTempDir('bgc-webhook-flood-');
   // The stack runs in this process; the dev server is the child that would outlive an interrupted run.
   const stop = stopOnInterrupt(() => temporal.dispose());
   try {

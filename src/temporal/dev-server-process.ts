@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ export function freePort(): Promise<number> {
  * started again on both: for outage tests and fault scripts. Its output is discarded.
  */
 export class DevServerProcess {
+  readonly kind = 'dev';
   private child: ChildProcess | undefined;
 
   constructor(
@@ -58,6 +59,18 @@ export class DevServerProcess {
   /** The server's process id while it runs (benchmarks read its memory). */
   get pid(): number | undefined {
     return this.child?.pid;
+  }
+
+  /** Bytes of the SQLite file and its write-ahead log. */
+  storageBytes(): Promise<number> {
+    const size = (file: string) => {
+      try {
+        return statSync(file).size;
+      } catch {
+        return 0;
+      }
+    };
+    return Promise.resolve(size(this.dbFile) + size(`${this.dbFile}-wal`));
   }
 
   get running(): boolean {

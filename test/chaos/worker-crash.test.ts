@@ -9,7 +9,8 @@ import { lastPolls, waitForPoller, workerIdentity } from '../support/pollers';
 import { isRunning } from '../support/processes';
 import { entryProcess, startServiceProcess, stopProcess } from '../support/service-process';
 import { eventually } from '../support/stack';
-import { DevServerProcess, freePort } from '../../src/temporal/dev-server-process';
+import { freePort } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 
 // The long version: CHAOS_CANDIDATES=300 CHAOS_WORKER_KILLS=5 npx jest test/chaos (prints the same figures).
 const CANDIDATES = Number(process.env.CHAOS_CANDIDATES ?? 12);
@@ -25,7 +26,7 @@ const ADMIN_TOKEN = `chaos-${randomBytes(12).toString('hex')}`;
  * that worker polling before the kill, never sees it poll again.
  */
 describe('worker and server crashes', () => {
-  let temporal: DevServerProcess;
+  let temporal: TemporalServerProcess;
   let lever: RunningLeverEmulator;
   let certn: RunningCertnEmulator;
   let api: ChildProcess;
@@ -35,7 +36,7 @@ describe('worker and server crashes', () => {
   let taskQueue: string;
 
   beforeAll(async () => {
-    temporal = await DevServerProcess.inTempDir('bgc-chaos-');
+    temporal = await temporalServerInTempDir('bgc-chaos-');
     await temporal.start();
     lever = await startLeverEmulator({ webhookRetryDelaysMs: [200, 400, 800, 1600, 3200] });
     certn = await startCertnEmulator({ autoAdvanceMs: 400, webhookRetryDelaysMs: [200, 1000, 3000] });

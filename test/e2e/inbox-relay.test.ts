@@ -1,6 +1,6 @@
 import type { WebhookDelivery } from '../../src/sandbox/lever-emulator';
 import { WebhookInbox } from '../../src/db/inbox';
-import { DevServerProcess } from '../../src/temporal/dev-server-process';
+import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 
@@ -12,12 +12,12 @@ const BURST = 30;
  * so that it can stop it and start it again on the same port and database.
  */
 describe('webhooks during a Temporal outage (own dev server, stopped and restarted)', () => {
-  let server: DevServerProcess;
+  let server: TemporalServerProcess;
   let stack: Stack;
   let conn: Awaited<ReturnType<Stack['createConnection']>>;
 
   beforeAll(async () => {
-    server = await DevServerProcess.inTempDir('bgc-inbox-relay-');
+    server = await temporalServerInTempDir('bgc-inbox-relay-');
     await server.start();
     // The SDK core logs every retried worker poll while the server is down; keep this file's output readable.
     const sdkLevel = process.env.TEST_SDK_LOG_LEVEL;

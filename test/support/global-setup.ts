@@ -5,6 +5,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleCheckWorkflows } from '../../src/temporal/bundle-workflows';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/temporal/search-attributes';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH } from '../../src/temporal/dev-server';
+import {
+  temporalServerInTempDir,
+  temporalServerKind,
+  type TemporalServerProcess,
+} from '../../src/temporal/server-process';
 import { localRuntimeDatabaseUrl } from '../../src/db/local-runtime-role';
 import { recreateDatabase } from './database';
 import { RUN_MARK_VARIABLE } from './processes';
@@ -12,6 +17,7 @@ import { useFreshKeys } from './keys';
 
 declare global {
   var __TEMPORAL_TEST_ENV__: TestWorkflowEnvironment | undefined;
+  var __TEMPORAL_TEST_SERVER__: TemporalServerProcess | undefined;
 }
 
 /**
@@ -32,16 +38,24 @@ export default async function globalSetup(): Promise<void> {
   // The emulators serve plain http on 127.0.0.1: the service may call them and write their links.
   process.env.ALLOW_HTTP_URLS = 'true';
   if (process.env.BGC_TEST_NO_TEMPORAL === '1') return;
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: TEMPORAL_CLI_PATH },
-      ip: '127.0.0.1',
-      searchAttributes: SEARCH_ATTRIBUTE_KEYS,
-      extraArgs: [...SQLITE_PRAGMA_ARGS, '--log-level', 'error'],
-    },
-  });
-  globalThis.__TEMPORAL_TEST_ENV__ = env;
-  process.env.TEMPORAL_ADDRESS = env.address;
+  if (temporalServerKind() === 'postgres') {
+    // BGC_TEMPORAL=postgres: the production server on PostgreSQL (README, "Production topology on one machine").
+    const server = await temporalServerInTempDir('bgc-test-temporal-');
+    globalThis.__TEMPORAL_TEST_SERVER__ = server;
+    await server.start();
+    process.env.TEMPORAL_ADDRESS = server.address;
+  } else {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'existing-path', path: TEMPORAL_CLI_PATH },
+        ip: '127.0.0.1',
+        searchAttributes: SEARCH_ATTRIBUTE_KEYS,
+        extraArgs: [...SQLITE_PRAGMA_ARGS, '--log-level', 'error'],
+      },
+    });
+    globalThis.__TEMPORAL_TEST_ENV__ = env;
+    process.env.TEMPORAL_ADDRESS = env.address;
+  }
   // Bundle the workflow code once; every test worker loads the same bundle instead of rebuilding it.
   const code = await bundleCheckWorkflows();
   const bundleDir = path.resolve(__dirname, '..', '..', '.data');

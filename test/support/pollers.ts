@@ -9,8 +9,8 @@ export function workerIdentity(pid: number): string {
 }
 
 /**
- * When Temporal last saw each worker poll the task queue, for workflow or activity tasks (ms since the epoch), by
- * worker identity. Temporal lists a poller for a few minutes after its last poll, and forgets it on a restart.
+ * When Temporal last saw each worker poll the task queue (any of its partitions), for workflow or activity tasks (ms
+ * since the epoch), by worker identity. Temporal lists a poller for a few minutes after its last poll, and forgets it on a restart.
  */
 export async function lastPolls(
   address: string,
@@ -25,18 +25,23 @@ export async function lastPolls(
   });
   try {
     const polls = new Map<string, number>();
-    for (const taskQueueType of [
-      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-    ]) {
-      const { pollers } = await connection.workflowService.describeTaskQueue({
-        namespace,
-        taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType,
-      });
-      for (const poller of pollers ?? []) {
-        const identity = poller.identity ?? '';
-        polls.set(identity, Math.max(polls.get(identity) ?? 0, tsToMs(poller.lastAccessTime)));
+    // A task queue is served in partitions (the server's default `matching.numTaskqueueReadPartitions`: 4), each
+    // listing only the pollers whose polls reached it: a worker can be missing from the first one for minutes.
+    const partitions = [taskQueue, ...[1, 2, 3].map((n) => `/_sys/${taskQueue}/${n}`)];
+    for (const name of partitions) {
+      for (const taskQueueType of [
+        temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      ]) {
+        const { pollers } = await connection.workflowService.describeTaskQueue({
+          namespace,
+          taskQueue: { name, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueueType,
+        });
+        for (const poller of pollers ?? []) {
+          const identity = poller.identity ?? '';
+          polls.set(identity, Math.max(polls.get(identity) ?? 0, tsToMs(poller.lastAccessTime)));
+        }
       }
     }
     return polls;
