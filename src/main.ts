@@ -4,7 +4,7 @@ import { ConnectionRetirement } from './api/connection-retirement';
 import { DedupeRetention } from './api/dedupe-retention';
 import { createInboxRelay } from './api/inbox-relay';
 import { ConnectionRepository } from './db/connections';
-import { createPool } from './db/pool';
+import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
@@ -34,7 +34,10 @@ async function run(): Promise<void> {
     logger.warn(
       'REPORT_LINK_KEY is not set (BGC_DEVELOPMENT_KEYS): report links are checked with the development key',
     );
-  const pool = createPool(config.DATABASE_URL, { connectionTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS });
+  const pool = createPool(config.DATABASE_URL, {
+    connectionTimeoutMs: config.DATABASE_POOL_TIMEOUT_MS,
+    onIdleError: idleErrorWarning((fields, message) => logger.warn(fields, message)),
+  });
   // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
   await checkRuntimeDatabase(pool, {
     production: config.NODE_ENV === 'production',

@@ -1,6 +1,6 @@
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, requireKeys, workerConfigSchema } from './config';
-import { createPool } from './db/pool';
+import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
@@ -36,7 +36,9 @@ async function run(): Promise<void> {
     logger.warn(
       'REPORT_LINK_KEY is not set (BGC_DEVELOPMENT_KEYS): report links are signed with the development key',
     );
-  const pool = createPool(config.DATABASE_URL);
+  const pool = createPool(config.DATABASE_URL, {
+    onIdleError: idleErrorWarning((fields, message) => logger.warn(fields, message)),
+  });
   // Migrations run as their own role (npm run migrate); this one only checks the schema and its own rights.
   await checkRuntimeDatabase(pool, {
     production: config.NODE_ENV === 'production',

@@ -10,15 +10,34 @@ export interface PoolOptions {
   connectionTimeoutMs?: number;
   /** Longest wait for the answer to one query (ms), after which it fails and its connection is dropped. */
   queryTimeoutMs?: number;
+  /**
+   * An idle connection failed (PostgreSQL restarted, or ended it): the pool drops it and opens a new one when
+   * needed. Told here; the process goes on either way.
+   */
+  onIdleError?: (err: Error) => void;
 }
 
 export function createPool(databaseUrl: string, options: PoolOptions = {}): Pool {
-  return new Pool({
+  const pool = new Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs,
     ...(options.queryTimeoutMs === undefined ? {} : { query_timeout: options.queryTimeoutMs }),
   });
+  // Without a listener, pg-pool's 'error' event for an idle connection would end the process.
+  pool.on('error', (err) => options.onIdleError?.(err));
+  return pool;
+}
+
+/** What a process logs when an idle database connection fails: the error's code, never its text (it may hold a URL). */
+export function idleErrorWarning(warn: (fields: object, message: string) => void): (err: Error) => void {
+  return (err) => {
+    const code = (err as { code?: unknown }).code;
+    warn(
+      { code: typeof code === 'string' ? code : undefined },
+      'an idle PostgreSQL connection failed; reconnecting when needed',
+    );
+  };
 }
 
 /** pg-pool's errors when no connection came within `connectionTimeoutMillis` (it gives them no code). */

@@ -489,9 +489,8 @@ export function leverRateLimitsFromConfig(
   if (!config.LEVER_RATE_SHARED) {
     return { limits: new LeverRateLimiter(settings), shared: false, close: () => Promise.resolve() };
   }
+  // An idle connection that breaks (the server restarted) does not end the process (createPool listens).
   const pool = createLeverRateLimitPool(config.DATABASE_URL, config.LEVER_RATE_SHARED_TIMEOUT_MS);
-  // An idle connection that breaks (the server restarted) must not end the process; the next query reconnects.
-  pool.on('error', () => undefined);
   const limits = new SharedLeverRateLimiter({
     pool,
     settings,
