@@ -54,7 +54,7 @@ import {
   type Row,
   inPool,
 } from './lib';
-import { BenchService } from './service';
+import { BenchService, describeTopology, topology } from './service';
 
 const args = benchArgs({ sizes: { checks: 5, bulk: 300 }, tiny: { checks: 1, bulk: 5 } });
 const LIFTED = 1_000_000;
@@ -954,6 +954,7 @@ async function main(): Promise<number> {
   const { checks, bulk: bulkSize } = args.sizes;
   const started = performance.now();
   const env = await benchEnvironment('economy');
+  console.log(`economy: checks=${checks} bulk=${bulkSize}; ${describeTopology(env.temporal.kind)}`);
   const connection = await Connection.connect({ address: env.temporal.address });
   atExit(() => connection.close());
   const client = new Client({
@@ -1014,6 +1015,7 @@ async function main(): Promise<number> {
         bulkLever: `${LEVER_LIMIT.perSecond}/s burst ${LEVER_LIMIT.burst}`,
         bulkWorkerLimiter: 'service defaults',
         bulkCertnStepMs: CERTN_BULK_STEP_MS,
+        ...topology(env.temporal.kind),
       },
       rows,
       details: {

@@ -31,7 +31,7 @@ import {
   runBenchmark,
   type Row,
 } from './lib';
-import { BenchService } from './service';
+import { BenchService, describeTopology, topology } from './service';
 
 const args = benchArgs({ sizes: { checks: 500, concurrency: 50 }, tiny: { checks: 5, concurrency: 5 } });
 const COMPLETE = 'CERTN - Complete';
@@ -76,7 +76,8 @@ async function main(): Promise<number> {
   atExit(() => client.connection.close());
   console.log(
     `end-to-end: ${checks} Lever → Certn checks to ${COMPLETE}, ${concurrency} moves at once; ` +
-      `emulators answering at once; floor: a workflow of the same shape doing nothing`,
+      `emulators answering at once; floor: a workflow of the same shape doing nothing (one worker, in this ` +
+      `process); ${describeTopology(env.temporal.kind)}`,
   );
 
   // The service.
@@ -199,6 +200,7 @@ async function main(): Promise<number> {
         timers: shape.timers,
         signals: shape.signals,
         tiny: args.tiny,
+        ...topology(env.temporal.kind),
       },
       rows,
       details: { service: service_, floor, shape, shapes },

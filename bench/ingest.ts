@@ -33,7 +33,7 @@ import {
   type Row,
   inPool,
 } from './lib';
-import { BenchService } from './service';
+import { BenchService, describeTopology, topology } from './service';
 
 const args = benchArgs({ sizes: { webhooks: 2000 }, tiny: { webhooks: 20 } });
 const LEVELS = args.tiny ? [1, 5] : [1, 50, 200];
@@ -85,7 +85,7 @@ async function main(): Promise<number> {
 
   console.log(
     `ingest: ${count} webhooks per level at concurrency ${LEVELS.join(', ')}; worker stopped; ` +
-      `floor: client.workflow.start on the same server`,
+      `floor: client.workflow.start on the same server; ${describeTopology(env.temporal.kind)}`,
   );
 
   /** What one sender did: `send` returns the status of a refused item, undefined when it was accepted. */
@@ -249,7 +249,13 @@ async function main(): Promise<number> {
   finishReport(
     {
       benchmark: 'ingest',
-      parameters: { webhooks: count, concurrency: LEVELS.join('/'), worker: 'stopped', tiny: args.tiny },
+      parameters: {
+        webhooks: count,
+        concurrency: LEVELS.join('/'),
+        worker: 'stopped',
+        tiny: args.tiny,
+        ...topology(env.temporal.kind),
+      },
       rows,
       details: { service: service_, floor },
     },

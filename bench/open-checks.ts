@@ -5,7 +5,7 @@
  *   npx tsx bench/open-checks.ts [--tiny] [--checks 10000] [--callbacks 1000] [--rate 100]
  *                                [--perCustomer 1000] [--floor 10] [--json <file>]
  *
- * What it starts: a fresh database, its own Temporal dev server, one Certn emulator whose cases advance only by
+ * What it starts: a fresh database, its own Temporal server, one Certn emulator whose cases advance only by
  * hand, one Lever emulator per customer (a Lever account each, its rate limit lifted, as the issue's reference
  * figures had it) and the service (API and worker processes, the worker's Lever limiter lifted to match, the
  * vendor poll interval one hour so that polling advances nothing). One Lever → Certn connection per
@@ -39,7 +39,7 @@ import {
   treeRss,
   type Row,
 } from './lib';
-import { BenchService } from './service';
+import { BenchService, describeTopology, topology } from './service';
 
 const NAME = 'open-checks';
 const PENDING_TAG = 'CERTN - Pending';
@@ -170,7 +170,7 @@ async function main(): Promise<number> {
 
   console.log(
     `${NAME}: checks=${checks} callbacks=${callbacks} rate=${sizes.rate}/s customers=${customerCount} ` +
-      `floor=${floorChecks}${args.tiny ? ' (tiny)' : ''}`,
+      `floor=${floorChecks}${args.tiny ? ' (tiny)' : ''}; ${describeTopology()}`,
   );
 
   // 1. Environment, emulators, the service and its customers.
@@ -223,17 +223,21 @@ async function main(): Promise<number> {
     });
   }
 
+  /** "worker", or "workers (2)" when the figures are the sum over several. */
+  const workers = service.workerLabel;
+
   const pg = new PgClient({ connectionString: env.databaseUrl });
   await pg.connect();
   atExit(() => pg.end());
   const temporalPid = env.temporal.pid;
-  if (temporalPid === undefined) throw new Error('the Temporal dev server is not running');
+  if (temporalPid === undefined) throw new Error('the Temporal server is not running');
   const footprint = async (): Promise<Footprint> => {
     const { rows } = await pg.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size');
     return {
-      workerRss: service.workerPid === undefined ? 0 : treeRss(service.workerPid),
+      // Summed over the processes of each kind (BENCH_WORKERS, BENCH_APIS).
+      workerRss: service.workerRss(),
       temporalRss: treeRss(temporalPid),
-      apiRss: service.apiPid === undefined ? 0 : treeRss(service.apiPid),
+      apiRss: service.apiRss(),
       postgresBytes: Number(rows[0]?.size ?? 0),
       temporalBytes: await env.temporal.storageBytes(),
     };
@@ -294,7 +298,7 @@ async function main(): Promise<number> {
   await sleep(settleMs);
   const idle = await footprint();
   console.log(
-    `idle: worker ${(idle.workerRss / MB).toFixed(0)} MB, Temporal server ${(idle.temporalRss / MB).toFixed(0)} MB`,
+    `idle: ${workers} ${(idle.workerRss / MB).toFixed(0)} MB, Temporal server ${(idle.temporalRss / MB).toFixed(0)} MB`,
   );
 
   // 5a. Floors of the latencies, one check at a time (open, then complete).
@@ -339,9 +343,10 @@ async function main(): Promise<number> {
     newCandidate(customers[i % customers.length]!, 'open'),
   );
   const openCalls = (calls.current = new LeverCalls());
-  let workerPeak = treeRss(service.workerPid!);
+  // The peak of the workers' summed RSS, sampled each second.
+  let workerPeak = service.workerRss();
   const peakTimer = setInterval(() => {
-    if (service.workerPid !== undefined) workerPeak = Math.max(workerPeak, treeRss(service.workerPid));
+    workerPeak = Math.max(workerPeak, service.workerRss());
   }, 1_000);
   atExit(() => clearInterval(peakTimer));
   const pendingCount = () => open.reduce((n, c) => n + (c.pendingAt === undefined ? 0 : 1), 0);
@@ -380,7 +385,7 @@ async function main(): Promise<number> {
     `SELECT relname AS table, pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables ORDER BY 2 DESC`,
   );
   console.log(
-    `at ${checks} open: worker ${(atOpen.workerRss / MB).toFixed(0)} MB, Temporal server ` +
+    `at ${checks} open: ${workers} ${(atOpen.workerRss / MB).toFixed(0)} MB, Temporal server ` +
       `${(atOpen.temporalRss / MB).toFixed(0)} MB`,
   );
 
@@ -441,7 +446,7 @@ async function main(): Promise<number> {
   const mb = (bytes: number) => bytes / MB;
   const rows: Row[] = [
     {
-      measure: `worker RSS at ${checks} open`,
+      measure: `${workers} RSS at ${checks} open`,
       value: mb(atOpen.workerRss),
       unit: 'MB',
       floor: mb(idle.workerRss),
@@ -465,13 +470,13 @@ async function main(): Promise<number> {
       floor: mb(idle.temporalBytes),
     },
     {
-      measure: 'worker RSS peak while opening',
+      measure: `${workers} RSS peak while opening`,
       value: mb(Math.max(workerPeak, atOpen.workerRss)),
       unit: 'MB',
       floor: mb(idle.workerRss),
     },
     {
-      measure: 'worker memory per open check',
+      measure: `${workers} memory per open check`,
       value: (atOpen.workerRss - idle.workerRss) / 1024 / checks,
       unit: 'KB',
     },
@@ -536,6 +541,7 @@ async function main(): Promise<number> {
         tiny: args.tiny,
         leverLimit: 'lifted',
         pollIntervalMs: 60 * 60 * 1000,
+        ...topology(env.temporal.kind),
       },
       rows,
       details: {

@@ -13,9 +13,10 @@ export interface RunningLoadBalancer {
  * round-robin to the upstreams; one that refuses the connection (a restarting API) is skipped and the request
  * goes to the next, as a load balancer's passive health check does (nginx's `proxy_next_upstream error`). The
  * request body is read first, so a request is only ever re-sent when no upstream received it. When none takes
- * it, the sender gets 502 and retries as it would for any failed delivery.
+ * it, the sender gets 502 and retries as it would for any failed delivery. It listens on 127.0.0.1, on `port` if
+ * given, else on a free one.
  */
-export async function startLoadBalancer(upstreams: string[]): Promise<RunningLoadBalancer> {
+export async function startLoadBalancer(upstreams: string[], port = 0): Promise<RunningLoadBalancer> {
   if (upstreams.length === 0) throw new Error('a load balancer needs at least one upstream');
   let next = 0;
   const byUpstream: Record<string, number> = Object.fromEntries(upstreams.map((u) => [u, 0]));
@@ -52,10 +53,13 @@ export async function startLoadBalancer(upstreams: string[]): Promise<RunningLoa
       attempt(0);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${address.port}`,
     counts: () => ({ byUpstream: { ...byUpstream }, unavailable }),
     close: () =>
       new Promise<void>((resolve, reject) => {
