@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
 import { isHttpError, listen } from './http-server';
 import { linkBaseRoutes } from './link-base';

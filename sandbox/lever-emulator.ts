@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { leverSignature } from '../api/signature';
+import { leverSignature } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
 import { listen } from './http-server';
 import type { RunningServer } from './http-server';

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
 import { isHttpError, listen } from './http-server';
 import { linkBaseRoutes } from './link-base';
