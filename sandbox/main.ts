@@ -148,7 +148,10 @@ async function main(): Promise<void> {
         say(`e-mail "${m.subject}" from ${m.from} to ${m.to.join(', ')}`);
       printed = messages.length;
     }, 500);
-    closers.push(async () => clearInterval(mail));
+    closers.push(() => {
+      clearInterval(mail);
+      return Promise.resolve();
+    });
   } catch (err) {
     await stop();
     throw err;
