@@ -15,7 +15,7 @@ import { createLogger } from '../../src/logger';
 import { ReportLinkKey, ReportLinks } from '../../src/report-links';
 import { startAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { startCertnEmulator } from '../../sandbox/certn-emulator';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import { startJustifactsEmulator } from '../../sandbox/justifacts-emulator';
 import { startJustworksEmulator } from '../../sandbox/justworks-emulator';
 import { startLeverEmulator } from '../../sandbox/lever-emulator';

@@ -16,7 +16,7 @@ import {
   statusUpdate,
   type AssessmentUpdate,
 } from '../../src/integrations/ashby/client';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import { startAshbyEmulator, type RunningAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { justifactsAdapter } from '../../src/vendors/justifacts/adapter';
 import type { StatusReason } from '../../src/vendors/types';

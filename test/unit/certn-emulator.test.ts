@@ -1,6 +1,6 @@
 import express from 'express';
 import { certnSignature, hexSignatureMatches } from '../../src/integrations/signature';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import {
   CERTN_CASE_STATUSES,
   startCertnEmulator,

@@ -1,5 +1,5 @@
 import express from 'express';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
 import { startJustifactsEmulator } from '../../sandbox/justifacts-emulator';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';

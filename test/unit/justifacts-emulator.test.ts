@@ -1,6 +1,6 @@
 import express from 'express';
 import { ExternalApiError } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import {
   startJustifactsEmulator,
   type JustifactsOrderView,

@@ -1,7 +1,7 @@
 import express from 'express';
 import { leverSignature } from '../../src/integrations/signature';
-import { listen } from '../../sandbox/http-server';
-import type { RunningServer } from '../../sandbox/http-server';
+import { listen } from '../../sandbox/kit';
+import type { RunningServer } from '../../sandbox/kit';
 import { startLeverEmulator } from '../../sandbox/lever-emulator';
 import type { RunningLeverEmulator, WebhookBody } from '../../sandbox/lever-emulator';
 

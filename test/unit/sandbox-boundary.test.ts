@@ -43,8 +43,8 @@ describe('the sandbox beside the service', () => {
     const file = path.join(SRC, 'api', 'example.ts');
     const text = [
       "import { startLeverEmulator } from '../../sandbox/lever-emulator';",
-      "import type { RunningServer } from '../../sandbox/http-server';",
-      "export { listen } from '../../sandbox/http-server';",
+      "import type { RunningServer } from '../../sandbox/kit';",
+      "export { listen } from '../../sandbox/kit';",
       "const smtp = require('../../sandbox/smtp-catcher');",
       "const later = await import('../../sandbox/certn-emulator');",
       "import { z } from 'zod';",
@@ -52,8 +52,8 @@ describe('the sandbox beside the service', () => {
     ].join('\n');
     expect(sandboxImports(file, text)).toEqual([
       '../../sandbox/lever-emulator',
-      '../../sandbox/http-server',
-      '../../sandbox/http-server',
+      '../../sandbox/kit',
+      '../../sandbox/kit',
       '../../sandbox/certn-emulator',
       '../../sandbox/smtp-catcher',
     ]);

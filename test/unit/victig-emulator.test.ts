@@ -1,6 +1,6 @@
 import express from 'express';
 import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import { startVictigEmulator, type RunningVictigEmulator } from '../../sandbox/victig-emulator';
 import {
   VictigClient,
