@@ -27,17 +27,17 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { baseConfigSchema, loadConfig } from '../src/config';
-import { startCertnEmulator, type RunningCertnEmulator } from '../src/sandbox/certn-emulator';
-import { startJustifactsEmulator } from '../src/sandbox/justifacts-emulator';
-import { startJustworksEmulator } from '../src/sandbox/justworks-emulator';
+import { startCertnEmulator, type RunningCertnEmulator } from '../sandbox/certn-emulator';
+import { startJustifactsEmulator } from '../sandbox/justifacts-emulator';
+import { startJustworksEmulator } from '../sandbox/justworks-emulator';
 import {
   startLeverEmulator,
   type ApiRequestRecord,
   type OfferField,
   type RunningLeverEmulator,
-} from '../src/sandbox/lever-emulator';
-import { startSmtpCatcher } from '../src/sandbox/smtp-catcher';
-import { startVictigEmulator } from '../src/sandbox/victig-emulator';
+} from '../sandbox/lever-emulator';
+import { startSmtpCatcher } from '../sandbox/smtp-catcher';
+import { startVictigEmulator } from '../sandbox/victig-emulator';
 import { createDataConverter } from '../src/temporal/data-converter';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../src/workflows/definitions';
 import { hireWorkflowId, type OnboardingState } from '../src/workflows/onboarding-definitions';

@@ -16,8 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { startCertnEmulator } from '../src/sandbox/certn-emulator';
-import { startLeverEmulator } from '../src/sandbox/lever-emulator';
+import { startCertnEmulator } from '../sandbox/certn-emulator';
+import { startLeverEmulator } from '../sandbox/lever-emulator';
 import { CONNECTION_KEY, VENDOR_KEY } from '../src/temporal/search-attributes';
 import { checkWorkflowId, type BackgroundCheckInput } from '../src/workflows/definitions';
 import { connectLeverToCertn } from '../test/support/connect-certn';

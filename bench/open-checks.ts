@@ -22,12 +22,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Client as PgClient } from 'pg';
-import { startCertnEmulator, type RunningCertnEmulator } from '../src/sandbox/certn-emulator';
+import { startCertnEmulator, type RunningCertnEmulator } from '../sandbox/certn-emulator';
 import {
   startLeverEmulator,
   type ApiRequestRecord,
   type RunningLeverEmulator,
-} from '../src/sandbox/lever-emulator';
+} from '../sandbox/lever-emulator';
 import { connectLeverToCertn } from '../test/support/connect-certn';
 import {
   atExit,

@@ -10,7 +10,7 @@ import { fieldIssues, type FieldIssue } from './connection-input';
 import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
 import { BackgroundTasks, Batcher } from './background-tasks';
 import { isUnstorableValue, sendProblem } from './problem';
-import { verifyLeverSignature } from './signature';
+import { verifyLeverSignature } from '../integrations/signature';
 import type { ConnectionReader } from './connection-cache';
 
 /** Workflow starts in flight at once in one API process (more wait their turn; the relay is the safety net). */

@@ -1,8 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
-import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
+import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
+import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { connectLeverToCertn } from '../support/connect-certn';
 import { lastPolls, waitForPoller, workerIdentity } from '../support/pollers';

@@ -1,5 +1,5 @@
-import type { AshbyAssessmentUpdate } from '../../src/sandbox/ashby-emulator';
-import type { JustifactsOrderView } from '../../src/sandbox/justifacts-emulator';
+import type { AshbyAssessmentUpdate } from '../../sandbox/ashby-emulator';
+import type { JustifactsOrderView } from '../../sandbox/justifacts-emulator';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 

@@ -5,7 +5,7 @@ import { createApp } from '../../src/api/app';
 import { PUBLIC_LIMIT_DEFAULTS } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { describeLeverFlood, floodWhileLeverDelivers, watchConnectionReads } from '../support/flood';
 import { leverBody } from '../support/flood-client';

@@ -1,4 +1,4 @@
-import type { WebhookDelivery } from '../../src/sandbox/lever-emulator';
+import type { WebhookDelivery } from '../../sandbox/lever-emulator';
 import { WebhookInbox } from '../../src/db/inbox';
 import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';

@@ -1,4 +1,4 @@
-import { leverSignature } from '../../src/api/signature';
+import { leverSignature } from '../../src/integrations/signature';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 

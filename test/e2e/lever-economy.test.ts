@@ -1,4 +1,4 @@
-import type { ApiRequestRecord } from '../../src/sandbox/lever-emulator';
+import type { ApiRequestRecord } from '../../sandbox/lever-emulator';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
 import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
 

@@ -1,5 +1,5 @@
 import { justifactsSignature } from '../../src/vendors/justifacts/client';
-import type { JustifactsOrderView } from '../../src/sandbox/justifacts-emulator';
+import type { JustifactsOrderView } from '../../sandbox/justifacts-emulator';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
-import type { OfferField } from '../../src/sandbox/lever-emulator';
-import { JUSTWORKS_FILE_FIELDS } from '../../src/sandbox/justworks-emulator';
+import type { OfferField } from '../../sandbox/lever-emulator';
+import { JUSTWORKS_FILE_FIELDS } from '../../sandbox/justworks-emulator';
 import { HIRE_NOTIFICATION_SUBJECT } from '../../src/vendors/justworks/mailer';
 import {
   hireWorkflowId,

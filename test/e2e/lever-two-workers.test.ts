@@ -2,12 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
-import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
+import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
 import {
   startLeverEmulator,
   type ApiRequestRecord,
   type RunningLeverEmulator,
-} from '../../src/sandbox/lever-emulator';
+} from '../../sandbox/lever-emulator';
 import { freePort } from '../../src/temporal/dev-server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { connectLeverToCertn, type ProcessConnection } from '../support/connect-certn';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Opportunity } from '../../src/sandbox/lever-emulator';
-import type { VictigOrderRecord } from '../../src/sandbox/victig-emulator';
+import type { Opportunity } from '../../sandbox/lever-emulator';
+import type { VictigOrderRecord } from '../../sandbox/victig-emulator';
 import { VendorRefusal, type OrderPlan } from '../../src/vendors/types';
 import { victigAdapter } from '../../src/vendors/victig/adapter';
 import { victigSignature } from '../../src/vendors/victig/client';

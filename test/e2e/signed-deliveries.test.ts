@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { certnSignature, leverSignature } from '../../src/api/signature';
+import { certnSignature, leverSignature } from '../../src/integrations/signature';
 import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { eventually, startStack, type Stack } from '../support/stack';
 

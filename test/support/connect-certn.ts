@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
-import type { RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
+import type { RunningCertnEmulator } from '../../sandbox/certn-emulator';
+import type { RunningLeverEmulator } from '../../sandbox/lever-emulator';
 
 export interface ProcessConnection {
   id: string;

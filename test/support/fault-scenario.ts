@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import type { FaultSettingsInput, FaultStats } from '../../src/sandbox/faults';
+import type { FaultSettingsInput, FaultStats } from '../../sandbox/faults';
 import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import type { Stack } from './stack';
 

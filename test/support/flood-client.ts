@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { PROBLEM_CONTENT_TYPE } from '../../src/api/problem';
-import { leverSignature } from '../../src/api/signature';
+import { leverSignature } from '../../src/integrations/signature';
 
 /**
  * The attacker of the flood tests, run as a process of its own (test/support/flood.ts starts it) so that its work

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import type { Pool } from 'pg';
-import type { WebhookDelivery } from '../../src/sandbox/lever-emulator';
+import type { WebhookDelivery } from '../../sandbox/lever-emulator';
 import type { FloodFigures, FloodPlan, StatusCounts } from './flood-client';
 import type { Stack } from './stack';
 

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MAX_RETRY_AFTER_MS, UNAVAILABLE_FAILURE, toActivityFailure } from '../../src/activities/errors';
 import { FAILURE } from '../../src/domain/failures';
 import { ExternalApiError, requestJson, withRequestBudget } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 
 /** `expect.stringMatching` without the `any` type. */
 const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern);

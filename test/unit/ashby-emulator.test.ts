@@ -16,8 +16,8 @@ import {
   statusUpdate,
   type AssessmentUpdate,
 } from '../../src/integrations/ashby/client';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
-import { startAshbyEmulator, type RunningAshbyEmulator } from '../../src/sandbox/ashby-emulator';
+import { listen, type RunningServer } from '../../sandbox/kit';
+import { startAshbyEmulator, type RunningAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { justifactsAdapter } from '../../src/vendors/justifacts/adapter';
 import type { StatusReason } from '../../src/vendors/types';
 

@@ -1,7 +1,7 @@
 import { certnAdapter, certnProgress, CERTN_TAGS } from '../../src/vendors/certn/adapter';
-import { certnSignature } from '../../src/api/signature';
+import { certnSignature } from '../../src/integrations/signature';
 import { ExternalApiError } from '../../src/integrations/http-error';
-import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
+import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
 import type { CheckStatus } from '../../src/domain/status';
 import type { CandidateSnapshot, StatusReason } from '../../src/vendors/types';
 

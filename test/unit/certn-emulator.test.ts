@@ -1,12 +1,12 @@
 import express from 'express';
-import { certnSignature, hexSignatureMatches } from '../../src/api/signature';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { certnSignature, hexSignatureMatches } from '../../src/integrations/signature';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import {
   CERTN_CASE_STATUSES,
   startCertnEmulator,
   type CertnCase,
   type RunningCertnEmulator,
-} from '../../src/sandbox/certn-emulator';
+} from '../../sandbox/certn-emulator';
 
 const KEY = 'team-a-key';
 const OTHER_KEY = 'team-b-key';

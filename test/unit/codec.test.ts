@@ -8,7 +8,7 @@ import { codecRouter, type CodecRouterDeps } from '../../src/api/codec-router';
 import { notFoundHandler, problemHandler } from '../../src/api/problem';
 import { apiConfigSchema, baseConfigSchema, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
-import { listen } from '../../src/sandbox/http-server';
+import { listen } from '../../sandbox/kit';
 import {
   AesGcmPayloadCodec,
   ENCRYPTED_ENCODING,

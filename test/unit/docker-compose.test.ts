@@ -592,6 +592,65 @@ describe('Dockerfile', () => {
     expect(sourceOf(nodeScript(z.array(z.string()).parse(JSON.parse(cmd ?? 'null'))))).toBe('src/main.ts');
   });
 
+  it('leaves the sandbox (emulators, SMTP catcher) out of the image: no stage copies sandbox/', () => {
+    expect(fs.existsSync(path.join(ROOT, 'sandbox'))).toBe(true);
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((line) => line.trim().replace(/^\/|\/$/g, ''));
+    const copied = dockerfile.stages.flatMap((stage) =>
+      [...instructions(stage, 'COPY'), ...instructions(stage, 'ADD')]
+        .filter((args) => !/^--from=/.test(args))
+        .flatMap((args) => {
+          const words = args.split(/\s+/).filter((word) => !word.startsWith('--'));
+          return words.slice(0, -1).map((source) => source.replace(/^\.\/|\/$/g, '') || '.');
+        }),
+    );
+    expect(copied).toEqual(expect.arrayContaining(['src']));
+    for (const source of copied) {
+      expect({ source, sandbox: /^sandbox(\/|$)/.test(source) }).toEqual({ source, sandbox: false });
+      // Copying the whole context would bring sandbox/ along unless .dockerignore keeps it out.
+      if (source === '.' || source === '*') expect(ignored).toContain('sandbox');
+    }
+  });
+
+  it('installs the sandbox’s packages as development dependencies only (npm ci --omit=dev leaves them out)', () => {
+    const manifest = JSON.parse(read('package.json')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const lock = JSON.parse(read('package-lock.json')) as {
+      packages: Record<string, { dev?: boolean }>;
+    };
+    const importsOf = (dir: string): Set<string> => {
+      const names = new Set<string>();
+      const walk = (d: string): void => {
+        for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+          const full = path.join(d, entry.name);
+          if (entry.isDirectory()) walk(full);
+          else if (entry.name.endsWith('.ts'))
+            for (const m of fs.readFileSync(full, 'utf8').matchAll(/\sfrom\s+['"]([^'".][^'"]*)['"]/g)) {
+              const spec = m[1]!;
+              if (spec.startsWith('node:')) continue;
+              names.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+            }
+        }
+      };
+      walk(path.join(ROOT, dir));
+      return names;
+    };
+    const service = importsOf('src');
+    const sandboxOnly = [...importsOf('sandbox')].filter((name) => !service.has(name));
+    expect(sandboxOnly).toEqual(expect.arrayContaining(['smtp-server', 'mailparser']));
+    for (const name of [...sandboxOnly, '@types/smtp-server', '@types/mailparser']) {
+      expect({
+        name,
+        production: manifest.dependencies[name] !== undefined,
+        development: manifest.devDependencies[name] !== undefined,
+        lockedAsDev: lock.packages[`node_modules/${name}`]?.dev === true,
+      }).toEqual({ name, production: false, development: true, lockedAsDev: true });
+    }
+  });
+
   it('keeps host artefacts out of the build context', () => {
     const ignored = read('.dockerignore')
       .split(/\r?\n/)

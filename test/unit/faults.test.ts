@@ -1,10 +1,10 @@
 import express from 'express';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
-import { startCertnEmulator, type RunningCertnEmulator } from '../../src/sandbox/certn-emulator';
-import { startJustifactsEmulator } from '../../src/sandbox/justifacts-emulator';
-import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
-import { startVictigEmulator } from '../../src/sandbox/victig-emulator';
-import { FaultInjector, mulberry32 } from '../../src/sandbox/faults';
+import { listen, type RunningServer } from '../../sandbox/kit';
+import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
+import { startJustifactsEmulator } from '../../sandbox/justifacts-emulator';
+import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
+import { startVictigEmulator } from '../../sandbox/victig-emulator';
+import { FaultInjector, mulberry32 } from '../../sandbox/faults';
 
 /** `expect.any(String)` without the `any` type. */
 const anyString: unknown = expect.any(String);

@@ -1,11 +1,11 @@
 import express from 'express';
 import { ExternalApiError } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
+import { listen, type RunningServer } from '../../sandbox/kit';
 import {
   startJustifactsEmulator,
   type JustifactsOrderView,
   type RunningJustifactsEmulator,
-} from '../../src/sandbox/justifacts-emulator';
+} from '../../sandbox/justifacts-emulator';
 import {
   JustifactsClient,
   justifactsSignature,

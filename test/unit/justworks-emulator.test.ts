@@ -1,6 +1,6 @@
 import { ExternalApiError } from '../../src/integrations/http-error';
-import { startJustworksEmulator, type RunningJustworksEmulator } from '../../src/sandbox/justworks-emulator';
-import { startSmtpCatcher, type RunningSmtpCatcher } from '../../src/sandbox/smtp-catcher';
+import { startJustworksEmulator, type RunningJustworksEmulator } from '../../sandbox/justworks-emulator';
+import { startSmtpCatcher, type RunningSmtpCatcher } from '../../sandbox/smtp-catcher';
 import {
   JustworksClient,
   JustworksInvalidPendingHireError,

@@ -1,9 +1,9 @@
 import express from 'express';
-import { leverSignature } from '../../src/api/signature';
-import { listen } from '../../src/sandbox/http-server';
-import type { RunningServer } from '../../src/sandbox/http-server';
-import { startLeverEmulator } from '../../src/sandbox/lever-emulator';
-import type { RunningLeverEmulator, WebhookBody } from '../../src/sandbox/lever-emulator';
+import { leverSignature } from '../../src/integrations/signature';
+import { listen } from '../../sandbox/kit';
+import type { RunningServer } from '../../sandbox/kit';
+import { startLeverEmulator } from '../../sandbox/lever-emulator';
+import type { RunningLeverEmulator, WebhookBody } from '../../sandbox/lever-emulator';
 
 const KEY = 'test-key-1';
 const basic = (key: string): string => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;

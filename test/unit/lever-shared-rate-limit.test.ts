@@ -13,7 +13,7 @@ import {
   SharedLeverRateLimiter,
   UNAVAILABLE_RETRY_AFTER_MS,
 } from '../../src/integrations/lever/shared-rate-limit';
-import { startLeverEmulator, type RunningLeverEmulator } from '../../src/sandbox/lever-emulator';
+import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
 
 /**
  * The shared Lever limit on the run's real PostgreSQL, as the service's runtime role (DATABASE_URL): two limiter

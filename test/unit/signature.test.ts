@@ -4,7 +4,7 @@ import {
   hexSignatureMatches,
   leverSignature,
   verifyLeverSignature,
-} from '../../src/api/signature';
+} from '../../src/integrations/signature';
 
 describe('Lever webhook signature', () => {
   const signatureToken = 'sig-token-123';

@@ -1,7 +1,7 @@
 import express from 'express';
 import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../src/sandbox/http-server';
-import { startVictigEmulator, type RunningVictigEmulator } from '../../src/sandbox/victig-emulator';
+import { listen, type RunningServer } from '../../sandbox/kit';
+import { startVictigEmulator, type RunningVictigEmulator } from '../../sandbox/victig-emulator';
 import {
   VictigClient,
   VictigRefusal,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { certnSignature } from '../../src/api/signature';
+import { certnSignature } from '../../src/integrations/signature';
 import type { VendorProgress } from '../../src/vendors/types';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { asOwner } from '../support/database';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import { certnSignature, hexSignatureMatches } from '../../api/signature';
+import { certnSignature, hexSignatureMatches } from '../../integrations/signature';
 import { RefusedUrlError, requestJson } from '../../integrations/http-error';
 import type {
   CallbackVerdict,

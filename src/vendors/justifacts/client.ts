@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../../api/signature';
+import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
 import { ExternalApiError, requestJson } from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
  * Typed client of the Justifacts order API as defined in docs/vendors/justifacts.md (Justifacts has no
- * public API; that document is the contract, implemented by src/sandbox/justifacts-emulator.ts).
+ * public API; that document is the contract, implemented by sandbox/justifacts-emulator.ts).
  * Every non-2xx answer is an `ExternalApiError` (service `Justifacts`) thrown by `requestJson`.
  */
 

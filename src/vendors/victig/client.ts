@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../../api/signature';
+import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
 import { exchange, ExternalApiError, parseRetryAfter, requestJson } from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 

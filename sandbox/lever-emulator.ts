@@ -3,10 +3,10 @@ import { performance } from 'node:perf_hooks';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { leverSignature } from '../api/signature';
+import { leverSignature } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { listen } from './http-server';
-import type { RunningServer } from './http-server';
+import { listen } from './kit';
+import type { RunningServer } from './kit';
 
 /**
  * An in-memory emulator of the parts of Lever's public API (v1) and webhooks that the bridge uses:

@@ -2,9 +2,21 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { isHttpError, listen } from './http-server';
+import {
+  baseUrlOf,
+  bearerOf,
+  bodyParser,
+  canonicalJson,
+  clone,
+  emulatorApp,
+  errorHandler,
+  now,
+  param,
+  startEmulator,
+} from './kit';
+import type { Running } from './kit';
 import { linkBaseRoutes } from './link-base';
 import { WebhookSender } from './webhook-sender';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
@@ -153,24 +165,7 @@ export const DEFAULT_JUSTIFACTS_PACKAGES: readonly JustifactsPackageDefinition[]
 const DEFAULT_RETRY_DELAYS_MS = [200, 1000, 5000];
 const CALLBACK_TIMEOUT_MS = 10_000;
 
-function now(): string {
-  return new Date().toISOString();
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
 /** JSON with object keys sorted, so two bodies that differ only in key order compare equal. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -223,12 +218,9 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success)
-    throw new JustifactsEmulatorError(400, 'invalid_request', describeIssues(result.error));
-  return result.data;
-}
+const parseBody = bodyParser(
+  (error) => new JustifactsEmulatorError(400, 'invalid_request', describeIssues(error)),
+);
 
 // ---------------------------------------------------------------------------------------------------
 // The emulator
@@ -656,20 +648,6 @@ function nextStatus(status: JustifactsOrderStatus): JustifactsOrderStatus | null
 // ---------------------------------------------------------------------------------------------------
 // HTTP
 
-function bearerOf(req: Request): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-  return match?.[1] ?? null;
-}
-
-function baseUrlOf(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-}
-
-function param(req: Request, name: string): string {
-  const value: unknown = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
 function sendError(res: Response, status: number, code: JustifactsErrorCode, message: string): void {
   res.status(status).json({ error: { code, message } });
 }
@@ -682,9 +660,7 @@ const FAULT_CODES: Record<number, string> = {
 };
 
 export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
   app.use(express.json({ limit: '1mb' }));
 
   // ----- public API (Bearer API key)
@@ -789,43 +765,28 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
     sendError(res, 404, 'not_found', 'Not found.');
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof JustifactsEmulatorError) {
-      sendError(res, err.status, err.code, err.message);
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') {
-      sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${err.message}`);
-    } else if (isHttpError(err) && err.type === 'entity.too.large') {
-      sendError(res, 413, 'payload_too_large', 'The request body is too large.');
-    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      sendError(res, err.status, 'invalid_request', err.message);
-    } else {
-      sendError(res, 500, 'internal', err instanceof Error ? err.message : 'Internal server error.');
-    }
-  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        if (!(err instanceof JustifactsEmulatorError)) return false;
+        sendError(res, err.status, err.code, err.message);
+        return true;
+      },
+      parseFailed: (res, message) =>
+        sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${message}`),
+      tooLarge: (res) => sendError(res, 413, 'payload_too_large', 'The request body is too large.'),
+      clientError: (res, status, message) => sendError(res, status, 'invalid_request', message),
+      internal: (res, message) => sendError(res, 500, 'internal', message ?? 'Internal server error.'),
+    }),
+  );
   return app;
 }
 
-export type RunningJustifactsEmulator = JustifactsEmulator & {
-  /** Base URL of the server, e.g. http://127.0.0.1:54321. */
-  readonly url: string;
-  /** Base URL for JustifactsClient (= url); API paths start with /api/v1. */
-  readonly apiBaseUrl: string;
-  /** Stops timers, aborts callbacks in flight and closes the server. */
-  close(): Promise<void>;
-};
+/** Listening: `apiBaseUrl` (= url) is the base URL of JustifactsClient; API paths start with /api/v1. */
+export type RunningJustifactsEmulator = Running<JustifactsEmulator>;
 
 export async function startJustifactsEmulator(
   opts: JustifactsEmulatorOptions = {},
 ): Promise<RunningJustifactsEmulator> {
-  const emulator = new JustifactsEmulator(opts);
-  const server = await listen(createJustifactsEmulatorApp(emulator), opts.port ?? 0);
-  emulator.publicUrl = server.url;
-  return Object.assign(emulator, {
-    url: server.url,
-    apiBaseUrl: server.url,
-    close: async (): Promise<void> => {
-      emulator.stop();
-      await server.close();
-    },
-  });
+  return startEmulator(new JustifactsEmulator(opts), createJustifactsEmulatorApp, opts.port ?? 0);
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { isHttpError, listen } from './http-server';
+import { baseUrlOf, bearerOf, clone, emulatorApp, errorHandler, now, param, startEmulator } from './kit';
+import type { Running } from './kit';
 import { linkBaseRoutes } from './link-base';
 
 /**
@@ -133,14 +134,6 @@ const DEFAULT_ADMIN: JustworksAdminRecord = {
 };
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const MAX_RECORDED_TEXT = 10_000;
-
-function now(): string {
-  return new Date().toISOString();
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Request bodies (the emulator's own reading of the contract, independent of the service's client)
@@ -534,29 +527,13 @@ ${action}
 // ---------------------------------------------------------------------------------------------------
 // HTTP
 
-function bearerOf(req: Request): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '');
-  return match?.[1] ?? null;
-}
-
-function baseUrlOf(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-}
-
-function param(req: Request, name: string): string {
-  const value: unknown = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
 function queryString(req: Request, name: string): string | undefined {
   const value: unknown = req.query[name];
   return typeof value === 'string' ? value : undefined;
 }
 
 export function createJustworksEmulatorApp(emulator: JustworksEmulator): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
 
   // ----- public API
 
@@ -656,42 +633,33 @@ export function createJustworksEmulatorApp(emulator: JustworksEmulator): express
     res.status(404).json({ error: 'not_found', message: 'Not found.' });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof JustworksEmulatorError) {
-      res.status(err.status).json(err.toBody());
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_json', message: 'The body is not valid JSON.' });
-    } else if (isHttpError(err) && err.type === 'entity.too.large') {
-      res.status(413).json({ error: 'payload_too_large', message: 'The body is larger than 1 MB.' });
-    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json({ error: 'invalid_request', message: err.message });
-    } else {
-      res.status(500).json({
-        error: 'internal_error',
-        message: err instanceof Error ? err.message : 'Internal server error.',
-      });
-    }
-  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        if (!(err instanceof JustworksEmulatorError)) return false;
+        res.status(err.status).json(err.toBody());
+        return true;
+      },
+      parseFailed: (res) =>
+        res.status(400).json({ error: 'invalid_json', message: 'The body is not valid JSON.' }),
+      tooLarge: (res) =>
+        res.status(413).json({ error: 'payload_too_large', message: 'The body is larger than 1 MB.' }),
+      clientError: (res, status, message) => res.status(status).json({ error: 'invalid_request', message }),
+      internal: (res, message) =>
+        res.status(500).json({ error: 'internal_error', message: message ?? 'Internal server error.' }),
+    }),
+  );
   return app;
 }
 
-export type RunningJustworksEmulator = JustworksEmulator & {
-  /** Base URL of the server, e.g. http://127.0.0.1:54321; review pages live under it. */
-  readonly url: string;
-  /** Base URL for the service's Justworks client (= url); API paths start with /v1. */
-  readonly apiBaseUrl: string;
-  close(): Promise<void>;
-};
+/**
+ * Listening: review pages live under `url`; `apiBaseUrl` (= url) is the base URL of the service's Justworks client,
+ * API paths start with /v1.
+ */
+export type RunningJustworksEmulator = Running<JustworksEmulator>;
 
 export async function startJustworksEmulator(
   opts: { port?: number } = {},
 ): Promise<RunningJustworksEmulator> {
-  const emulator = new JustworksEmulator();
-  const server = await listen(createJustworksEmulatorApp(emulator), opts.port ?? 0);
-  emulator.publicUrl = server.url;
-  return Object.assign(emulator, {
-    url: server.url,
-    apiBaseUrl: server.url,
-    close: () => server.close(),
-  });
+  return startEmulator(new JustworksEmulator(), createJustworksEmulatorApp, opts.port ?? 0);
 }

@@ -2,9 +2,20 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { isHttpError, listen } from './http-server';
+import {
+  baseUrlOf,
+  bodyParser,
+  canonicalJson,
+  clone,
+  emulatorApp,
+  errorHandler,
+  now,
+  param,
+  startEmulator,
+} from './kit';
+import type { Running } from './kit';
 import { linkBaseRoutes } from './link-base';
 import { WebhookSender } from './webhook-sender';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
@@ -187,24 +198,7 @@ function isCaseStatus(value: unknown): value is CertnCaseStatus {
   return typeof value === 'string' && (CERTN_CASE_STATUSES as readonly string[]).includes(value);
 }
 
-function now(): string {
-  return new Date().toISOString();
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
 /** JSON with object keys sorted, so two bodies that differ only in key order compare equal. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Request bodies
 
@@ -295,11 +289,7 @@ class BadRequest extends Error {
   }
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) throw new BadRequest(drfErrors(result.error));
-  return result.data;
-}
+const parseBody = bodyParser((error) => new BadRequest(drfErrors(error)));
 
 // ---------------------------------------------------------------------------------------------------
 // PDF
@@ -827,15 +817,6 @@ function apiKeyOf(req: Request): string | null {
   return match?.[1] ?? null;
 }
 
-function baseUrlOf(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-}
-
-function param(req: Request, name: string): string {
-  const value: unknown = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
 const FAULT_DETAILS: Record<number, string> = {
   429: 'Request was throttled.',
   500: 'A server error occurred.',
@@ -844,9 +825,7 @@ const FAULT_DETAILS: Record<number, string> = {
 };
 
 export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
   app.use(express.json({ limit: '1mb' }));
 
   // ----- public API
@@ -953,43 +932,26 @@ export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express
     res.status(404).json({ detail: 'Not found.' });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof BadRequest) {
-      res.status(400).json(err.body);
-    } else if (err instanceof CertnEmulatorError) {
-      res.status(err.status).json({ detail: err.message });
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') {
-      res.status(400).json({ detail: `JSON parse error - ${err.message}` });
-    } else if (isHttpError(err) && err.type === 'entity.too.large') {
-      res.status(413).json({ detail: 'Request body is too large.' });
-    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json({ detail: err.message });
-    } else {
-      res.status(500).json({ detail: err instanceof Error ? err.message : 'Internal server error.' });
-    }
-  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        if (err instanceof BadRequest) res.status(400).json(err.body);
+        else if (err instanceof CertnEmulatorError) res.status(err.status).json({ detail: err.message });
+        else return false;
+        return true;
+      },
+      parseFailed: (res, message) => res.status(400).json({ detail: `JSON parse error - ${message}` }),
+      tooLarge: (res) => res.status(413).json({ detail: 'Request body is too large.' }),
+      clientError: (res, status, message) => res.status(status).json({ detail: message }),
+      internal: (res, message) => res.status(500).json({ detail: message ?? 'Internal server error.' }),
+    }),
+  );
   return app;
 }
 
-export type RunningCertnEmulator = CertnEmulator & {
-  /** Base URL of the server, e.g. http://127.0.0.1:54321. */
-  readonly url: string;
-  /** Base URL for the adapter's Certn client; API paths start with /api/public. */
-  readonly apiBaseUrl: string;
-  /** Stops timers, aborts webhooks in flight and closes the server. */
-  close(): Promise<void>;
-};
+/** Listening: `apiBaseUrl` (= url) is the base URL of the adapter's Certn client; API paths start with /api/public. */
+export type RunningCertnEmulator = Running<CertnEmulator>;
 
 export async function startCertnEmulator(opts: CertnEmulatorOptions = {}): Promise<RunningCertnEmulator> {
-  const emulator = new CertnEmulator(opts);
-  const server = await listen(createCertnEmulatorApp(emulator), opts.port ?? 0);
-  emulator.publicUrl = server.url;
-  return Object.assign(emulator, {
-    url: server.url,
-    apiBaseUrl: server.url,
-    close: async (): Promise<void> => {
-      emulator.stop();
-      await server.close();
-    },
-  });
+  return startEmulator(new CertnEmulator(opts), createCertnEmulatorApp, opts.port ?? 0);
 }

@@ -2,9 +2,20 @@ import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../api/signature';
+import { hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
 import { FaultyEmulator, faultRoutes } from './faults';
-import { isHttpError, listen } from './http-server';
+import {
+  baseUrlOf,
+  bodyParser,
+  canonicalJson,
+  clone,
+  emulatorApp,
+  errorHandler,
+  now,
+  param,
+  startEmulator,
+} from './kit';
+import type { Running } from './kit';
 import { linkBaseRoutes } from './link-base';
 import { WebhookSender } from './webhook-sender';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
@@ -267,35 +278,16 @@ const FAILURE_CODES: Record<number, string> = {
   504: 'gateway_timeout',
 };
 
-function now(): string {
-  return new Date().toISOString();
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
-
 /** JSON with object keys sorted, so two bodies that differ only in key order compare equal. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')} ${i.message}` : i.message))
     .join('; ');
 }
 
-function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const result = schema.safeParse(body ?? {});
-  if (!result.success) throw new VictigEmulatorError(400, 'invalid_request', describeIssues(result.error));
-  return result.data;
-}
+const parseBody = bodyParser(
+  (error) => new VictigEmulatorError(400, 'invalid_request', describeIssues(error)),
+);
 
 function blank(value: string | null | undefined): boolean {
   return value === null || value === undefined || value.trim() === '';
@@ -771,23 +763,12 @@ export class VictigEmulator extends FaultyEmulator {
 // ---------------------------------------------------------------------------------------------------
 // HTTP
 
-function baseUrlOf(req: Request): string {
-  return `${req.protocol}://${req.get('host') ?? 'localhost'}`;
-}
-
-function param(req: Request, name: string): string {
-  const value: unknown = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
 function sendError(res: Response, status: number, code: string, description: string): void {
   res.status(status).json({ error: { code, description } });
 }
 
 export function createVictigEmulatorApp(emulator: VictigEmulator): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
 
   // ----- public API
 
@@ -904,41 +885,26 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
     sendError(res, 404, 'not_found', 'Not found.');
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof VictigEmulatorError) {
-      sendError(res, err.status, err.code, err.message);
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') {
-      sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${err.message}`);
-    } else if (isHttpError(err) && err.type === 'entity.too.large') {
-      sendError(res, 413, 'invalid_request', 'The body is too large.');
-    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      sendError(res, err.status, 'invalid_request', err.message);
-    } else {
-      sendError(res, 500, 'internal_error', err instanceof Error ? err.message : 'Internal server error.');
-    }
-  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        if (!(err instanceof VictigEmulatorError)) return false;
+        sendError(res, err.status, err.code, err.message);
+        return true;
+      },
+      parseFailed: (res, message) =>
+        sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${message}`),
+      tooLarge: (res) => sendError(res, 413, 'invalid_request', 'The body is too large.'),
+      clientError: (res, status, message) => sendError(res, status, 'invalid_request', message),
+      internal: (res, message) => sendError(res, 500, 'internal_error', message ?? 'Internal server error.'),
+    }),
+  );
   return app;
 }
 
-export type RunningVictigEmulator = VictigEmulator & {
-  /** Base URL of the server, e.g. http://127.0.0.1:54321. */
-  readonly url: string;
-  /** Base URL for the VICTIG client (= url); API paths start with /api/v1. */
-  readonly apiBaseUrl: string;
-  /** Stops timers, aborts callbacks in flight and closes the server. */
-  close(): Promise<void>;
-};
+/** Listening: `apiBaseUrl` (= url) is the base URL of the VICTIG client; API paths start with /api/v1. */
+export type RunningVictigEmulator = Running<VictigEmulator>;
 
 export async function startVictigEmulator(opts: VictigEmulatorOptions = {}): Promise<RunningVictigEmulator> {
-  const emulator = new VictigEmulator(opts);
-  const server = await listen(createVictigEmulatorApp(emulator), opts.port ?? 0);
-  emulator.publicUrl = server.url;
-  return Object.assign(emulator, {
-    url: server.url,
-    apiBaseUrl: server.url,
-    close: async (): Promise<void> => {
-      emulator.stop();
-      await server.close();
-    },
-  });
+  return startEmulator(new VictigEmulator(opts), createVictigEmulatorApp, opts.port ?? 0);
 }

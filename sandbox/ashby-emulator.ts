@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { isHttpError, listen } from './http-server';
+import { clone, emulatorApp, errorHandler, param, startEmulator } from './kit';
+import type { Running } from './kit';
 
 /**
  * Emulator of Ashby's side of the assessment partner API. It answers `POST /assessment.update` like
@@ -184,10 +185,6 @@ interface AssessmentEntry {
 }
 
 const DEFAULT_PARTNER_TIMEOUT_MS = 10_000;
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // assessment.update validation (Ashby's rules)
@@ -646,15 +643,8 @@ function basicApiKey(req: Request): string | null {
   return key === '' ? null : key;
 }
 
-function param(req: Request, name: string): string {
-  const value: unknown = req.params[name];
-  return typeof value === 'string' ? value : '';
-}
-
 export function createAshbyEmulatorApp(emulator: AshbyEmulator): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('etag', false);
+  const app = emulatorApp();
   app.use(express.json({ limit: '1mb' }));
 
   // ----- Ashby's API
@@ -716,40 +706,25 @@ export function createAshbyEmulatorApp(emulator: AshbyEmulator): express.Express
     res.status(404).json({ success: false, errors: ['not_found'] });
   });
 
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (err instanceof AshbyEmulatorError) {
-      res.status(err.status).json({ success: false, errors: [err.message] });
-    } else if (isHttpError(err) && err.type === 'entity.parse.failed') {
-      res.status(400).json({ success: false, errors: ['invalid_json'] });
-    } else if (isHttpError(err) && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json({ success: false, errors: [err.message] });
-    } else {
-      res
-        .status(500)
-        .json({ success: false, errors: [err instanceof Error ? err.message : 'internal_error'] });
-    }
-  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        if (!(err instanceof AshbyEmulatorError)) return false;
+        res.status(err.status).json({ success: false, errors: [err.message] });
+        return true;
+      },
+      parseFailed: (res) => res.status(400).json({ success: false, errors: ['invalid_json'] }),
+      clientError: (res, status, message) => res.status(status).json({ success: false, errors: [message] }),
+      internal: (res, message) =>
+        res.status(500).json({ success: false, errors: [message ?? 'internal_error'] }),
+    }),
+  );
   return app;
 }
 
-export type RunningAshbyEmulator = AshbyEmulator & {
-  /** Base URL of the server, e.g. http://127.0.0.1:54321. */
-  readonly url: string;
-  /** Base URL for AshbyClient (same as url; methods are `/assessment.update`). */
-  readonly apiBaseUrl: string;
-  /** Aborts partner calls in flight and closes the server. */
-  close(): Promise<void>;
-};
+/** Listening: `apiBaseUrl` (= url) is the base URL of AshbyClient (methods are `/assessment.update`); `close` also aborts partner calls in flight. */
+export type RunningAshbyEmulator = Running<AshbyEmulator>;
 
 export async function startAshbyEmulator(opts: AshbyEmulatorOptions = {}): Promise<RunningAshbyEmulator> {
-  const emulator = new AshbyEmulator(opts);
-  const server = await listen(createAshbyEmulatorApp(emulator), opts.port ?? 0);
-  return Object.assign(emulator, {
-    url: server.url,
-    apiBaseUrl: server.url,
-    close: async (): Promise<void> => {
-      emulator.stop();
-      await server.close();
-    },
-  });
+  return startEmulator(new AshbyEmulator(opts), createAshbyEmulatorApp, opts.port ?? 0);
 }
