@@ -7,7 +7,8 @@ import { publicView, type ConnectionSummary } from '../domain/connection';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
-import { cancelCheckSignal, checkStateQuery, checkWorkflowId } from '../workflows/definitions';
+import { checkWorkflowId } from '../domain/workflow-ids';
+import { cancelCheckSignal, checkStateQuery } from '../workflows/definitions';
 import { stopOnboardingSignal } from '../workflows/onboarding-definitions';
 import { adminActor, requireAdminToken } from './admin-auth';
 import {
