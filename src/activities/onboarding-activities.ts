@@ -60,6 +60,7 @@ export function createOnboardingActivities({
   mail,
   secretBox,
   leverRateLimiter,
+  httpLimits,
 }: ActivityDeps) {
   const connections = new ConnectionRepository(pool, secretBox);
 
@@ -81,12 +82,11 @@ export function createOnboardingActivities({
     return {
       connection,
       settings: settings.data,
-      lever: activityLeverClient(
-        connection.ats.settings.apiBaseUrl,
-        connection.ats.secrets.apiKey,
-        leverRateLimiter,
-      ),
-      justworks: new JustworksClient(settings.data.apiBaseUrl, secrets.data.apiKey),
+      lever: activityLeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
+        rateLimiter: leverRateLimiter,
+        limits: httpLimits,
+      }),
+      justworks: new JustworksClient(settings.data.apiBaseUrl, secrets.data.apiKey, { limits: httpLimits }),
     };
   }
 
