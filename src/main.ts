@@ -7,6 +7,7 @@ import { ConnectionRepository } from './db/connections';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
+import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
@@ -57,6 +58,7 @@ async function run(): Promise<void> {
     reportLinkKey,
     connections,
     leverRateLimiter: leverRate.limits,
+    httpLimits: httpLimitsOf(config),
   });
   const server = app.listen(config.API_PORT, config.API_HOST, () => {
     logger.info({ host: config.API_HOST, port: config.API_PORT }, 'api listening');

@@ -26,6 +26,8 @@ export interface CheckWorkerOptions {
   leverRateLimiter?: LeverRateLimits;
   /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
   reportLinks?: ActivityDeps['reportLinks'];
+  /** Request timeout and response limit of the ATS and vendor calls (src/worker.ts: from the configuration). */
+  httpLimits?: ActivityDeps['httpLimits'];
   /** A prebuilt workflow bundle (tests share one to save the bundling time). */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -48,6 +50,7 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
       mail: options.mail,
       leverRateLimiter: options.leverRateLimiter,
       reportLinks: options.reportLinks,
+      httpLimits: options.httpLimits,
     }),
     maxConcurrentActivityTaskExecutions:
       options.maxConcurrentActivityTaskExecutions ?? DEFAULT_MAX_CONCURRENT_ACTIVITIES,

@@ -3,6 +3,7 @@ import { loadConfig, requireKeys, workerConfigSchema } from './config';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
+import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
@@ -62,6 +63,7 @@ async function run(): Promise<void> {
         config.WORKFLOW_BUNDLE_PATH === undefined ? undefined : { codePath: config.WORKFLOW_BUNDLE_PATH },
       reportLinks,
       leverRateLimiter: leverRate.limits,
+      httpLimits: httpLimitsOf(config),
     });
     logger.info(
       { taskQueue: config.TEMPORAL_TASK_QUEUE, leverRateShared: leverRate.shared },

@@ -11,6 +11,7 @@ import type { SecretBox } from '../db/secret-box';
 import type { Connection } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
 import { AshbyClient } from '../integrations/ashby/client';
+import type { HttpLimits } from '../integrations/http-error';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
@@ -59,6 +60,11 @@ export interface ActivityDeps {
   secretBox?: SecretBox;
   /** The service's stable links to vendor reports whose URLs expire; without it, the ATS gets the vendor's URL. */
   reportLinks?: ReportLinks;
+  /**
+   * The request timeout and response limit of every ATS and vendor call (VENDOR_REQUEST_TIMEOUT_MS,
+   * VENDOR_RESPONSE_LIMIT_BYTES); their defaults when not given.
+   */
+  httpLimits?: HttpLimits;
 }
 
 /** The workflow execution an activity runs for; notes and logs name it so retries can find their work. */
@@ -86,6 +92,7 @@ export function createCheckActivities({
   secretBox,
   leverRateLimiter,
   reportLinks,
+  httpLimits,
 }: ActivityDeps) {
   const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
@@ -113,11 +120,10 @@ export function createCheckActivities({
     switch (connection.ats.kind) {
       case 'lever':
         return new LeverSide(
-          activityLeverClient(
-            connection.ats.settings.apiBaseUrl,
-            connection.ats.secrets.apiKey,
-            leverRateLimiter,
-          ),
+          activityLeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
+            rateLimiter: leverRateLimiter,
+            limits: httpLimits,
+          }),
           subjectId,
           {
             triggerStageId: connection.ats.settings.triggerStageId,
@@ -127,7 +133,9 @@ export function createCheckActivities({
         );
       case 'ashby':
         return new AshbySide(
-          new AshbyClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey),
+          new AshbyClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
+            limits: httpLimits,
+          }),
           assessments,
           connection.id,
           subjectId,
@@ -147,7 +155,7 @@ export function createCheckActivities({
       adapter,
       settings,
       ats: atsSide(connection, ref.subjectId, adapter),
-      vendor: adapter.client(settings, secrets),
+      vendor: adapter.client(settings, secrets, httpLimits),
     };
   }
 

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { LeverClient } from '../integrations/lever/client';
+import type { HttpLimits } from '../integrations/http-error';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 
 /**
@@ -12,16 +13,17 @@ export const LEVER_WAIT_MARGIN_MS = 8_000;
 /**
  * The Lever client of one activity attempt: its calls wait on the worker's per-API-key limiter, but never past
  * the attempt's start-to-close timeout (less the margin) — a longer wait fails as a retryable `RateLimited` —
- * and stop waiting when the activity is cancelled.
+ * and stop waiting when the activity is cancelled. `limits`: the configured request timeout and response limit.
  */
 export function activityLeverClient(
   apiBaseUrl: string,
   apiKey: string,
-  rateLimiter: LeverRateLimits | undefined,
+  { rateLimiter, limits }: { rateLimiter: LeverRateLimits | undefined; limits: HttpLimits | undefined },
 ): LeverClient {
   const context = Context.current();
   return new LeverClient(apiBaseUrl, apiKey, {
     rateLimiter,
+    limits,
     waitUntil: Date.now() + context.info.startToCloseTimeoutMs - LEVER_WAIT_MARGIN_MS,
     signal: context.cancellationSignal,
   });

@@ -3,13 +3,13 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionRepository } from '../db/connections';
 import { FAILURE } from '../domain/failures';
+import { hireWorkflowId } from '../domain/workflow-ids';
 import { noteText } from '../integrations/lever/client';
 import { JustworksClient, MANAGE_EMPLOYEES_PERMISSION } from '../vendors/justworks/client';
 import { justworksIntegration } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
 import { onboardingNoteText, type OnboardingNote } from '../vendors/justworks/notes';
 import { buildPendingHire, type Omission } from '../vendors/justworks/pending-hire';
-import { hireWorkflowId } from '../workflows/onboarding-definitions';
 import type { ActivityDeps } from './check-activities';
 import { classified } from './errors';
 import { activityLeverClient } from './lever-client';
@@ -60,6 +60,7 @@ export function createOnboardingActivities({
   mail,
   secretBox,
   leverRateLimiter,
+  httpLimits,
 }: ActivityDeps) {
   const connections = new ConnectionRepository(pool, secretBox);
 
@@ -81,12 +82,11 @@ export function createOnboardingActivities({
     return {
       connection,
       settings: settings.data,
-      lever: activityLeverClient(
-        connection.ats.settings.apiBaseUrl,
-        connection.ats.secrets.apiKey,
-        leverRateLimiter,
-      ),
-      justworks: new JustworksClient(settings.data.apiBaseUrl, secrets.data.apiKey),
+      lever: activityLeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
+        rateLimiter: leverRateLimiter,
+        limits: httpLimits,
+      }),
+      justworks: new JustworksClient(settings.data.apiBaseUrl, secrets.data.apiKey, { limits: httpLimits }),
     };
   }
 

@@ -4,10 +4,12 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
 import type { ConnectionRepository, EventInput } from '../db/connections';
 import { publicView, type ConnectionSummary } from '../domain/connection';
+import type { HttpLimits } from '../integrations/http-error';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
-import { cancelCheckSignal, checkStateQuery, checkWorkflowId } from '../workflows/definitions';
+import { checkWorkflowId } from '../domain/workflow-ids';
+import { cancelCheckSignal, checkStateQuery } from '../workflows/definitions';
 import { stopOnboardingSignal } from '../workflows/onboarding-definitions';
 import { adminActor, requireAdminToken } from './admin-auth';
 import {
@@ -29,6 +31,8 @@ export interface AdminDeps {
   publicBaseUrl?: string;
   /** The limit of the Lever calls made to check a connection; default this process's own limiter. */
   leverRateLimiter?: LeverRateLimits;
+  /** Request timeout and response limit of those Lever calls (src/config.ts); their defaults when not given. */
+  httpLimits?: HttpLimits;
 }
 
 const deleteQuerySchema = z.strictObject({
@@ -59,7 +63,10 @@ function sendRefusal(res: Response, refusal: Refusal) {
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
   // Lever clients of the connection checks (reading the stages) take their turn within the key's limit.
-  const lever = deps.leverRateLimiter === undefined ? {} : { rateLimiter: deps.leverRateLimiter };
+  const lever = {
+    ...(deps.leverRateLimiter === undefined ? {} : { rateLimiter: deps.leverRateLimiter }),
+    ...(deps.httpLimits === undefined ? {} : { limits: deps.httpLimits }),
+  };
   router.use(
     '/admin',
     requireAdminToken(deps.adminToken),

@@ -7,6 +7,7 @@ import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
+import type { HttpLimits } from '../integrations/http-error';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { reportLinkKeyFromEnv, type ReportLinkKey } from '../report-links';
@@ -51,6 +52,11 @@ export interface AppDeps {
   reportLinkKey?: ReportLinkKey;
   /** The Lever limit per API key of the admin API's calls (src/main.ts: shared); default this process's own. */
   leverRateLimiter?: LeverRateLimits;
+  /**
+   * Request timeout and response limit of the API's calls to ATSs and vendors (src/main.ts: VENDOR_REQUEST_TIMEOUT_MS,
+   * VENDOR_RESPONSE_LIMIT_BYTES); their defaults when not given.
+   */
+  httpLimits?: HttpLimits;
 }
 
 /** The HTTP front: Lever webhooks, vendor callbacks, report links and the admin API. */
@@ -116,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
       adminToken: config.ADMIN_TOKEN,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       ...(deps.leverRateLimiter === undefined ? {} : { leverRateLimiter: deps.leverRateLimiter }),
+      httpLimits: deps.httpLimits,
     }),
   );
   app.use(
@@ -133,6 +140,7 @@ export function createApp(deps: AppDeps): Express {
       connections: publicConnections,
       key: reportLinkKey ?? reportLinkKeyFromEnv(),
       logger,
+      httpLimits: deps.httpLimits,
     }),
   );
   app.use(notFoundHandler);

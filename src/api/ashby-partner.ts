@@ -12,7 +12,8 @@ import {
 import type { Logger } from '../logger';
 import { checkAdapterFor } from '../vendors';
 import type { CheckVendorAdapter } from '../vendors/types';
-import { cancelCheckSignal, checkWorkflowId } from '../workflows/definitions';
+import { checkWorkflowId } from '../domain/workflow-ids';
+import { cancelCheckSignal } from '../workflows/definitions';
 import { startWorkflow, type StartOptions } from './check-starter';
 import { sendProblem } from './problem';
 import type { ConnectionReader } from './connection-cache';

@@ -8,8 +8,9 @@ import {
 import type { Connection } from '../domain/connection';
 import { CONNECTION_KEY, VENDOR_KEY } from '../temporal/search-attributes';
 import type { IntegrationDefinition } from '../vendors/types';
-import { checkWorkflowId, type BackgroundCheckInput } from '../workflows/definitions';
-import { hireWorkflowId, type OnboardHireInput } from '../workflows/onboarding-definitions';
+import { checkWorkflowId, hireWorkflowId } from '../domain/workflow-ids';
+import type { BackgroundCheckInput } from '../workflows/definitions';
+import type { OnboardHireInput } from '../workflows/onboarding-definitions';
 
 export type StartOutcome =
   | { outcome: 'started'; workflowId: string; runId: string }

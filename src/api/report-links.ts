@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { ExternalApiError } from '../integrations/http-error';
+import { ExternalApiError, type HttpLimits } from '../integrations/http-error';
 import type { Logger } from '../logger';
 import type { ReportLinkKey } from '../report-links';
 import { checkAdapterFor } from '../vendors';
@@ -11,6 +11,8 @@ export interface ReportLinkDeps {
   connections: ConnectionReader;
   key: ReportLinkKey;
   logger: Logger;
+  /** Request timeout and response limit of the vendor calls (src/config.ts); their defaults when not given. */
+  httpLimits?: HttpLimits;
 }
 
 const linkSchema = z.object({
@@ -47,6 +49,7 @@ export function reportLinkRouter(deps: ReportLinkDeps): Router {
     const vendor = adapter.client(
       adapter.settingsSchema.parse(connection.vendorSettings),
       adapter.secretsSchema.parse(connection.vendorSecrets),
+      deps.httpLimits,
     );
     if (vendor.reportUrl === undefined) return notFound(res);
 

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { baseConfigSchema } from '../config';
 import { unsafeUrlReason } from './url-policy';
 
 /** A non-2xx answer (or no answer) from an external API, classified for retry decisions. */
@@ -57,26 +56,32 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** Timeout of one request when neither the caller nor `VENDOR_REQUEST_TIMEOUT_MS` says otherwise. */
+/** Timeout of one request when neither the caller nor its `HttpLimits` (VENDOR_REQUEST_TIMEOUT_MS) say otherwise. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
 
-/** `VENDOR_REQUEST_TIMEOUT_MS` (validated at start with the rest of the configuration, src/config.ts). */
-function configuredTimeoutMs(): number {
-  const parsed = baseConfigSchema.shape.VENDOR_REQUEST_TIMEOUT_MS.safeParse(
-    process.env.VENDOR_REQUEST_TIMEOUT_MS,
-  );
-  return parsed.success ? parsed.data : DEFAULT_REQUEST_TIMEOUT_MS;
+/** Largest response body read when the `HttpLimits` (VENDOR_RESPONSE_LIMIT_BYTES) do not say otherwise. */
+export const DEFAULT_RESPONSE_LIMIT_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The configured limits of every request to an ATS or vendor API (src/config.ts, validated at start), passed in
+ * by whoever builds a client (src/main.ts, src/worker.ts); each one left out is its default.
+ */
+export interface HttpLimits {
+  /** VENDOR_REQUEST_TIMEOUT_MS: the timeout of a request whose caller sets none; default 15 s. */
+  requestTimeoutMs?: number;
+  /** VENDOR_RESPONSE_LIMIT_BYTES: the longest response body read; default 5 MiB. */
+  responseLimitBytes?: number;
 }
 
-/** Largest response body read when `VENDOR_RESPONSE_LIMIT_BYTES` does not say otherwise. */
-const DEFAULT_RESPONSE_LIMIT_BYTES = 5 * 1024 * 1024;
-
-/** `VENDOR_RESPONSE_LIMIT_BYTES` (validated at start with the rest of the configuration, src/config.ts). */
-function configuredResponseLimit(): number {
-  const parsed = baseConfigSchema.shape.VENDOR_RESPONSE_LIMIT_BYTES.safeParse(
-    process.env.VENDOR_RESPONSE_LIMIT_BYTES,
-  );
-  return parsed.success ? parsed.data : DEFAULT_RESPONSE_LIMIT_BYTES;
+/** The limits of the configuration (VENDOR_REQUEST_TIMEOUT_MS, VENDOR_RESPONSE_LIMIT_BYTES) as `HttpLimits`. */
+export function httpLimitsOf(config: {
+  VENDOR_REQUEST_TIMEOUT_MS: number;
+  VENDOR_RESPONSE_LIMIT_BYTES: number;
+}): HttpLimits {
+  return {
+    requestTimeoutMs: config.VENDOR_REQUEST_TIMEOUT_MS,
+    responseLimitBytes: config.VENDOR_RESPONSE_LIMIT_BYTES,
+  };
 }
 
 /** What the surrounding unit of work (an activity attempt) allows its requests: an end time and a cancel signal. */
@@ -108,6 +113,8 @@ export interface RequestInit {
   beforeTry?: () => Promise<void>;
   /** Called with every failure, including the ones retried here (e.g. to slow a rate limiter down). */
   onFailure?: (err: ExternalApiError) => void;
+  /** The configured default timeout (when `timeoutMs` is not given) and response limit. */
+  limits?: HttpLimits;
 }
 
 /** Tries per request by default: the first and two quick retries of a failure that is safe to repeat. */
@@ -184,7 +191,7 @@ export async function requestJson(service: string, url: string, init: RequestIni
 
 async function requestOnce(service: string, url: string, init: RequestInit): Promise<unknown> {
   const budget = budgets.getStore();
-  let timeoutMs = init.timeoutMs ?? configuredTimeoutMs();
+  let timeoutMs = init.timeoutMs ?? init.limits?.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   if (budget?.deadline !== undefined) {
     const left = budget.deadline - Date.now();
     if (left <= 0) {
@@ -201,6 +208,7 @@ async function requestOnce(service: string, url: string, init: RequestInit): Pro
     },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
     timeoutMs,
+    responseLimitBytes: init.limits?.responseLimitBytes,
     signal: budget?.signal,
   });
   if (!response.ok) {
@@ -224,6 +232,8 @@ export interface ExchangeInit {
   headers: Record<string, string>;
   body?: string;
   timeoutMs: number;
+  /** The longest body read (VENDOR_RESPONSE_LIMIT_BYTES); default 5 MiB. */
+  responseLimitBytes?: number;
   /** Ends the exchange early (an activity's cancellation). */
   signal?: AbortSignal;
 }
@@ -231,7 +241,7 @@ export interface ExchangeInit {
 /**
  * One HTTP request to an ATS or vendor API, the way every client sends it: only to a URL the URL policy allows
  * (else RefusedUrlError, nothing sent), without following redirects (a 3xx is returned as the answer, and
- * `ExternalApiError.permanent`), and reading at most `VENDOR_RESPONSE_LIMIT_BYTES` of the body: a longer one is
+ * `ExternalApiError.permanent`), and reading at most `responseLimitBytes` (VENDOR_RESPONSE_LIMIT_BYTES) of the body: a longer one is
  * abandoned as it arrives (ExternalApiError with the answer's status). Returns the answer whatever its status;
  * throws ExternalApiError with status null when there was no complete answer (refused or reset connection, timeout,
  * body cut off).
@@ -258,7 +268,10 @@ export async function exchange(
       signal: init.signal === undefined ? timeout : AbortSignal.any([timeout, init.signal]),
     });
     // Inside the try: a connection reset or the timeout while the body arrives is "no answer" too.
-    return { response, text: await readLimited(service, response, configuredResponseLimit()) };
+    return {
+      response,
+      text: await readLimited(service, response, init.responseLimitBytes ?? DEFAULT_RESPONSE_LIMIT_BYTES),
+    };
   } catch (err) {
     if (err instanceof ExternalApiError) throw err;
     const reason = timeout.aborted

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckStatus } from '../domain/status';
+import type { HttpLimits } from '../integrations/http-error';
 
 /** Why a check reached its status, when the status alone does not say (e.g. Error because of no email). */
 export type StatusReason =
@@ -185,7 +186,8 @@ export interface CheckVendorAdapter<Settings = unknown, Secrets = unknown> exten
   packages(settings: Settings): PackageListing[];
   /** Decides what to order (or why not) from the settings, the candidate and the vendor's catalog. */
   plan(settings: Settings, candidate: CandidateSnapshot, catalog: unknown): OrderPlan;
-  client(settings: Settings, secrets: Secrets): VendorClient;
+  /** `limits`: the configured request timeout and response limit of its requests (src/config.ts). */
+  client(settings: Settings, secrets: Secrets, limits?: HttpLimits): VendorClient;
   /** Authenticates and parses a callback from the vendor. */
   verifyCallback(
     rawBody: Buffer,

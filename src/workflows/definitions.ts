@@ -60,7 +60,5 @@ export interface CancelRequest {
 export const cancelCheckSignal = defineSignal<[CancelRequest]>('cancelCheck');
 export const checkStateQuery = defineQuery<CheckState>('checkState');
 
-/** One check at a time per connection and subject: the workflow ID is the business key. */
-export function checkWorkflowId(connectionId: string, subjectId: string): string {
-  return `check:${connectionId}:${subjectId}`;
-}
+/** The check's workflow ID (src/domain/workflow-ids.ts), here too for the callers of the workflow's contract. */
+export { checkWorkflowId } from '../domain/workflow-ids';

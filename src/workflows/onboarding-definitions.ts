@@ -30,7 +30,5 @@ export interface StopOnboardingRequest {
 /** An admin deleted the connection with `cancelRunning`: stop watching a refused hire (a note says why). */
 export const stopOnboardingSignal = defineSignal<[StopOnboardingRequest]>('stopOnboarding');
 
-/** One onboarding per hire, ever: a repeated Candidate Hired webhook finds the same workflow. */
-export function hireWorkflowId(connectionId: string, opportunityId: string): string {
-  return `hire:${connectionId}:${opportunityId}`;
-}
+/** The onboarding's workflow ID (src/domain/workflow-ids.ts), here too for the callers of the workflow's contract. */
+export { hireWorkflowId } from '../domain/workflow-ids';

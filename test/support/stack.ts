@@ -21,6 +21,7 @@ import { startJustworksEmulator } from '../../sandbox/justworks-emulator';
 import { startLeverEmulator } from '../../sandbox/lever-emulator';
 import { startSmtpCatcher } from '../../sandbox/smtp-catcher';
 import { startVictigEmulator } from '../../sandbox/victig-emulator';
+import { httpLimitsOf } from '../../src/integrations/http-error';
 import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/integrations/lever/rate-limiter';
 import { isEncrypted } from '../../src/temporal/codec';
 import { createDataConverter } from '../../src/temporal/data-converter';
@@ -120,6 +121,12 @@ export async function startStack(options: StackOptions = {}) {
   const temporal = new Client({ connection: clientConnection, dataConverter });
   // The worker signs report links with it and the API checks them: a fresh key per stack.
   const reportLinkKey = new ReportLinkKey(randomBytes(32));
+  // VENDOR_REQUEST_TIMEOUT_MS and VENDOR_RESPONSE_LIMIT_BYTES as src/main.ts and src/worker.ts pass them.
+  const httpLimits = httpLimitsOf(
+    baseConfigSchema
+      .pick({ VENDOR_REQUEST_TIMEOUT_MS: true, VENDOR_RESPONSE_LIMIT_BYTES: true })
+      .parse(process.env),
+  );
   const api: RunningServer = await listen(
     createApp({
       config: {
@@ -138,6 +145,7 @@ export async function startStack(options: StackOptions = {}) {
       temporal,
       logger,
       reportLinkKey,
+      httpLimits,
     }),
   );
   const reportLinks = new ReportLinks(api.url, reportLinkKey);
@@ -186,6 +194,7 @@ export async function startStack(options: StackOptions = {}) {
     mail: { smtpUrl: `smtp://${smtp.host}:${smtp.port}`, from: 'bgc-bridge <no-reply@bgc-bridge.test>' },
     leverRateLimiter,
     reportLinks,
+    httpLimits,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
   });
   const running = worker.run();

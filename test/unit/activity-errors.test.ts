@@ -2,7 +2,13 @@ import express from 'express';
 import { ApplicationFailure } from '@temporalio/common';
 import { MAX_RETRY_AFTER_MS, UNAVAILABLE_FAILURE, toActivityFailure } from '../../src/activities/errors';
 import { FAILURE } from '../../src/domain/failures';
-import { ExternalApiError, requestJson, withRequestBudget } from '../../src/integrations/http-error';
+import { baseConfigSchema } from '../../src/config';
+import {
+  ExternalApiError,
+  httpLimitsOf,
+  requestJson,
+  withRequestBudget,
+} from '../../src/integrations/http-error';
 import { listen, type RunningServer } from '../../sandbox/kit';
 
 /** `expect.stringMatching` without the `any` type. */
@@ -105,7 +111,6 @@ describe('requestJson: timeouts, broken answers, Retry-After, the attempt budget
   });
   afterAll(async () => {
     await server.close();
-    delete process.env.VENDOR_REQUEST_TIMEOUT_MS;
   });
 
   it('gives up after the timeout, as "no answer" (retryable)', async () => {
@@ -115,13 +120,14 @@ describe('requestJson: timeouts, broken answers, Retry-After, the attempt budget
   });
 
   it('takes the default timeout from VENDOR_REQUEST_TIMEOUT_MS', async () => {
-    process.env.VENDOR_REQUEST_TIMEOUT_MS = '150';
-    try {
-      const err = await requestJson('Certn', `${server.url}/slow`, {}).catch((e: unknown) => e);
-      expect(err).toMatchObject({ status: null, message: 'Certn did not answer within 150 ms' });
-    } finally {
-      delete process.env.VENDOR_REQUEST_TIMEOUT_MS;
-    }
+    // As src/main.ts and src/worker.ts pass it: parsed with the configuration, then given to the client.
+    const limits = httpLimitsOf(
+      baseConfigSchema
+        .pick({ VENDOR_REQUEST_TIMEOUT_MS: true, VENDOR_RESPONSE_LIMIT_BYTES: true })
+        .parse({ VENDOR_REQUEST_TIMEOUT_MS: '150' }),
+    );
+    const err = await requestJson('Certn', `${server.url}/slow`, { limits }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ status: null, message: 'Certn did not answer within 150 ms' });
   });
 
   it('treats a connection reset in the middle of the body as "no answer"', async () => {

@@ -4,7 +4,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../src/activities/errors';
 import { resolveConnection } from '../../src/api/connection-input';
 import { AshbyClient, statusUpdate } from '../../src/integrations/ashby/client';
-import { ExternalApiError, requestJson } from '../../src/integrations/http-error';
+import { baseConfigSchema } from '../../src/config';
+import {
+  ExternalApiError,
+  httpLimitsOf,
+  requestJson,
+  type HttpLimits,
+} from '../../src/integrations/http-error';
 import { LeverClient } from '../../src/integrations/lever/client';
 import { LeverRateLimiter } from '../../src/integrations/lever/rate-limiter';
 import { certnAdapter } from '../../src/vendors/certn/adapter';
@@ -64,26 +70,33 @@ const victigOrder: VictigOrderRequest = {
   externalId: 'check-1',
 };
 
-/** One call of each client against `base`, named. */
-function everyClient(base: string): [string, () => Promise<unknown>][] {
+/** One call of each client against `base`, named; `limits` as the entry points pass them (default: none). */
+function everyClient(base: string, limits?: HttpLimits): [string, () => Promise<unknown>][] {
   const certn = certnAdapter.client(
     { apiBaseUrl: base, packages: [{ name: 'Basic', packageId: 'p', default: true }] },
     { apiKey: 'certn-key', webhookSecret: 'whsec' },
+    limits,
   );
   return [
-    ['requestJson', () => requestJson('Vendor', `${base}/v1/thing`, { timeoutMs: 10_000 })],
-    ['Lever', () => new LeverClient(base, 'lever-key', { rateLimiter: new LeverRateLimiter() }).listStages()],
+    ['requestJson', () => requestJson('Vendor', `${base}/v1/thing`, { timeoutMs: 10_000, limits })],
+    [
+      'Lever',
+      () => new LeverClient(base, 'lever-key', { rateLimiter: new LeverRateLimiter(), limits }).listStages(),
+    ],
     [
       'Ashby',
       () =>
-        new AshbyClient(base, 'ashby-key', { timeoutMs: 10_000 }).updateAssessment(
+        new AshbyClient(base, 'ashby-key', { timeoutMs: 10_000, limits }).updateAssessment(
           statusUpdate('asm-1', 'Started', 1),
         ),
     ],
-    ['VICTIG order', () => new VictigClient(base, 'acct', 'victig-key').createOrder(victigOrder, 'key-1')],
-    ['VICTIG read', () => new VictigClient(base, 'acct', 'victig-key').getOrder('o-1')],
-    ['Justifacts', () => new JustifactsClient(base, 'jf-key').getOrder('o-1')],
-    ['Justworks', () => new JustworksClient(base, 'jw-key', { timeoutMs: 10_000 }).getCompany()],
+    [
+      'VICTIG order',
+      () => new VictigClient(base, 'acct', 'victig-key', { limits }).createOrder(victigOrder, 'key-1'),
+    ],
+    ['VICTIG read', () => new VictigClient(base, 'acct', 'victig-key', { limits }).getOrder('o-1')],
+    ['Justifacts', () => new JustifactsClient(base, 'jf-key', { limits }).getOrder('o-1')],
+    ['Justworks', () => new JustworksClient(base, 'jw-key', { timeoutMs: 10_000, limits }).getCompany()],
     ['Certn', () => certn.progress('case-1')],
   ];
 }
@@ -139,7 +152,12 @@ describe('redirects from an ATS or vendor are never followed', () => {
 
 describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buffered whole', () => {
   const LIMIT = 64 * 1024;
-  let previous: string | undefined;
+  /** VENDOR_RESPONSE_LIMIT_BYTES as src/main.ts and src/worker.ts pass it to the clients. */
+  const limits = httpLimitsOf(
+    baseConfigSchema
+      .pick({ VENDOR_REQUEST_TIMEOUT_MS: true, VENDOR_RESPONSE_LIMIT_BYTES: true })
+      .parse({ VENDOR_RESPONSE_LIMIT_BYTES: String(LIMIT) }),
+  );
   /** Settles when a response of the endless server closes, with whether it had been written out. */
   let closes: Promise<boolean>[] = [];
   let endless: TestServer;
@@ -147,8 +165,6 @@ describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buff
   let small: TestServer;
 
   beforeAll(async () => {
-    previous = process.env.VENDOR_RESPONSE_LIMIT_BYTES;
-    process.env.VENDOR_RESPONSE_LIMIT_BYTES = String(LIMIT);
     // Writes JSON whitespace for as long as the client reads: only a client that stops reading ends it.
     endless = await serve((_req, res) => {
       closes.push(new Promise((resolve) => res.once('close', () => resolve(res.writableFinished))));
@@ -170,8 +186,6 @@ describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buff
     });
   });
   afterAll(async () => {
-    if (previous === undefined) delete process.env.VENDOR_RESPONSE_LIMIT_BYTES;
-    else process.env.VENDOR_RESPONSE_LIMIT_BYTES = previous;
     await Promise.all([endless?.close(), declared?.close(), small?.close()]);
   });
 
@@ -179,7 +193,7 @@ describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buff
     '%s: an endless body is refused once past the limit, and the connection is dropped',
     async (name) => {
       closes = [];
-      const call = everyClient(endless.url).find(([n]) => n === name)![1];
+      const call = everyClient(endless.url, limits).find(([n]) => n === name)![1];
       const err = await rejection(call());
       expect(err).toBeInstanceOf(ExternalApiError);
       expect((err as Error).message).toMatch(new RegExp(`answered with a body over ${LIMIT} bytes$`));
@@ -190,12 +204,14 @@ describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buff
   );
 
   it('a body announced larger than the limit is refused without waiting for it', async () => {
-    const err = await rejection(requestJson('Vendor', `${declared.url}/v1/thing`, { timeoutMs: 60_000 }));
+    const err = await rejection(
+      requestJson('Vendor', `${declared.url}/v1/thing`, { timeoutMs: 60_000, limits }),
+    );
     expect((err as Error).message).toBe(`Vendor answered with a body over ${LIMIT} bytes`);
   });
 
   it('a body within the limit is read as before', async () => {
-    expect(await requestJson('Vendor', `${small.url}/v1/thing`)).toEqual({ data: [] });
+    expect(await requestJson('Vendor', `${small.url}/v1/thing`, { limits })).toEqual({ data: [] });
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { exchange, ExternalApiError, parseRetryAfter } from '../http-error';
+import { exchange, ExternalApiError, parseRetryAfter, type HttpLimits } from '../http-error';
 import { safeUrlSchema } from '../url-policy';
 
 /**
@@ -147,11 +147,14 @@ export class AshbyClient {
   private readonly authorization: string;
   private readonly baseUrl: string;
   private readonly timeoutMs: number;
+  private readonly responseLimitBytes: number | undefined;
 
-  constructor(baseUrl: string, apiKey: string, opts: { timeoutMs?: number } = {}) {
+  /** `limits`: the configured response limit (VENDOR_RESPONSE_LIMIT_BYTES); the timeout is `timeoutMs`, 15 s. */
+  constructor(baseUrl: string, apiKey: string, opts: { timeoutMs?: number; limits?: HttpLimits } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.authorization = `Basic ${Buffer.from(`${apiKey}:`).toString('base64')}`;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.responseLimitBytes = opts.limits?.responseLimitBytes;
   }
 
   /**
@@ -173,6 +176,7 @@ export class AshbyClient {
       },
       body: JSON.stringify(body),
       timeoutMs: this.timeoutMs,
+      responseLimitBytes: this.responseLimitBytes,
     });
     let parsed: unknown;
     try {

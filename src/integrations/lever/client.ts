@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requestJson } from '../http-error';
+import { requestJson, type HttpLimits } from '../http-error';
 import {
   DEFAULT_429_PAUSE_MS,
   processLeverRateLimiter,
@@ -71,6 +71,8 @@ export interface LeverClientOptions {
   waitUntil?: number;
   /** Cancels waiting for a request slot (an activity's cancellation signal). */
   signal?: AbortSignal;
+  /** The configured request timeout and response limit (VENDOR_REQUEST_TIMEOUT_MS, VENDOR_RESPONSE_LIMIT_BYTES). */
+  limits?: HttpLimits;
 }
 
 /**
@@ -98,11 +100,12 @@ export class LeverClient {
     method = 'GET',
     body?: unknown,
   ): Promise<z.infer<T>> {
-    const { waitUntil, signal } = this.options;
+    const { waitUntil, signal, limits } = this.options;
     const raw = await requestJson('Lever', `${this.baseUrl.replace(/\/$/, '')}${path}`, {
       method,
       headers: { Authorization: this.authorization },
       body,
+      limits,
       // Every try, quick retries included, takes a token of the key's limit.
       beforeTry: async () => {
         await this.rateLimit.acquire({

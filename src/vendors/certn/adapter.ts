@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import { certnSignature, hexSignatureMatches } from '../../integrations/signature';
-import { RefusedUrlError, requestJson } from '../../integrations/http-error';
+import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import type {
   CallbackVerdict,
   CheckVendorAdapter,
@@ -120,6 +120,7 @@ class CertnClient implements VendorClient {
   constructor(
     private readonly settings: CertnSettings,
     private readonly secrets: CertnSecrets,
+    private readonly limits: HttpLimits | undefined,
   ) {}
 
   private call(path: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
@@ -127,6 +128,7 @@ class CertnClient implements VendorClient {
       method,
       body,
       headers: { Authorization: `Api-Key ${this.secrets.apiKey}`, ...headers },
+      limits: this.limits,
     });
   }
 
@@ -238,8 +240,8 @@ export const certnAdapter: CheckVendorAdapter<CertnSettings, CertnSecrets> = {
     return { kind: 'order', packageName: chosen.name, packageRef: chosen.packageId, options: {} };
   },
 
-  client(settings, secrets) {
-    return new CertnClient(settings, secrets);
+  client(settings, secrets, limits) {
+    return new CertnClient(settings, secrets, limits);
   },
 
   verifyCallback(rawBody, headers, secrets): CallbackVerdict {

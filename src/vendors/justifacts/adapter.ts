@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import type { AshbyStatusLabel } from '../../integrations/ashby/client';
+import type { HttpLimits } from '../../integrations/http-error';
 import type { CheckVendorAdapter, OrderPlan, VendorClient, VendorProgress } from '../types';
 import { JustifactsClient, verifyJustifactsCallback, type JustifactsOrderStatus } from './client';
 import { findPackageTag } from './package-tag';
@@ -118,8 +119,8 @@ export function justifactsPlan(
 
 class JustifactsVendorClient implements VendorClient {
   private readonly api: JustifactsClient;
-  constructor(settings: JustifactsSettings, secrets: JustifactsSecrets) {
-    this.api = new JustifactsClient(settings.apiBaseUrl, secrets.apiKey);
+  constructor(settings: JustifactsSettings, secrets: JustifactsSecrets, limits: HttpLimits | undefined) {
+    this.api = new JustifactsClient(settings.apiBaseUrl, secrets.apiKey, { limits });
   }
 
   async order(request: Parameters<VendorClient['order']>[0]) {
@@ -200,7 +201,7 @@ export const justifactsAdapter: CheckVendorAdapter<JustifactsSettings, Justifact
 
   plan: (settings, candidate) => justifactsPlan(settings, candidate),
 
-  client: (settings, secrets) => new JustifactsVendorClient(settings, secrets),
+  client: (settings, secrets, limits) => new JustifactsVendorClient(settings, secrets, limits),
 
   verifyCallback(rawBody, headers, secrets) {
     const header = headers['x-justifacts-signature'];

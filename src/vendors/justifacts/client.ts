@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
-import { ExternalApiError, requestJson } from '../../integrations/http-error';
+import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
@@ -100,11 +100,16 @@ export function verifyJustifactsCallback(
 export class JustifactsClient {
   readonly #baseUrl: string;
   readonly #apiKey: string;
+  readonly #limits: HttpLimits | undefined;
 
-  /** `baseUrl` without the `/api/v1` suffix, e.g. the emulator's `apiBaseUrl`; `apiKey` is the JWeb credential. */
-  constructor(baseUrl: string, apiKey: string) {
+  /**
+   * `baseUrl` without the `/api/v1` suffix, e.g. the emulator's `apiBaseUrl`; `apiKey` is the JWeb credential;
+   * `limits`: the configured request timeout and response limit.
+   */
+  constructor(baseUrl: string, apiKey: string, opts: { limits?: HttpLimits } = {}) {
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
     this.#apiKey = apiKey;
+    this.#limits = opts.limits;
   }
 
   /** Orders a check (Justifacts emails the invitation). Replays with the same key return the same order. */
@@ -137,6 +142,7 @@ export class JustifactsClient {
       method,
       body,
       headers: { Authorization: `Bearer ${this.#apiKey}`, ...headers },
+      limits: this.#limits,
     });
   }
 }

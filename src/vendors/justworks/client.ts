@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ExternalApiError, requestJson } from '../../integrations/http-error';
+import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
@@ -117,11 +117,14 @@ export class JustworksClient {
   readonly #baseUrl: string;
   readonly #apiKey: string;
   readonly #timeoutMs: number | undefined;
+  readonly #limits: HttpLimits | undefined;
 
-  constructor(baseUrl: string, apiKey: string, opts: { timeoutMs?: number } = {}) {
+  /** `limits`: the configured request timeout (when `timeoutMs` is not given) and response limit. */
+  constructor(baseUrl: string, apiKey: string, opts: { timeoutMs?: number; limits?: HttpLimits } = {}) {
     this.#baseUrl = baseUrl.replace(/\/+$/, '');
     this.#apiKey = apiKey;
     this.#timeoutMs = opts.timeoutMs;
+    this.#limits = opts.limits;
   }
 
   #call(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
@@ -130,6 +133,7 @@ export class JustworksClient {
       body: init.body,
       headers: { Authorization: `Bearer ${this.#apiKey}`, ...init.headers },
       timeoutMs: this.#timeoutMs,
+      limits: this.#limits,
     });
   }
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import { ExternalApiError } from '../../integrations/http-error';
+import { ExternalApiError, type HttpLimits } from '../../integrations/http-error';
 import {
   VICTIG_SIGNATURE_HEADER,
   VictigClient,
@@ -491,8 +491,9 @@ class VictigVendorClient implements VendorClient {
   constructor(
     private readonly settings: VictigSettings,
     secrets: VictigSecrets,
+    limits: HttpLimits | undefined,
   ) {
-    this.api = new VictigClient(settings.apiBaseUrl, secrets.accountId, secrets.apiKey);
+    this.api = new VictigClient(settings.apiBaseUrl, secrets.accountId, secrets.apiKey, { limits });
   }
 
   catalog(): Promise<VictigCatalog> {
@@ -561,8 +562,8 @@ export const victigAdapter: CheckVendorAdapter<VictigSettings, VictigSecrets> = 
     return victigPlan(settings, candidate, victigCatalogSchema.parse(catalog));
   },
 
-  client(settings, secrets) {
-    return new VictigVendorClient(settings, secrets);
+  client(settings, secrets, limits) {
+    return new VictigVendorClient(settings, secrets, limits);
   },
 
   verifyCallback(rawBody, headers, secrets) {

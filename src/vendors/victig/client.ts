@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
-import { exchange, ExternalApiError, parseRetryAfter, requestJson } from '../../integrations/http-error';
+import {
+  exchange,
+  ExternalApiError,
+  parseRetryAfter,
+  requestJson,
+  type HttpLimits,
+} from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**
@@ -123,16 +129,20 @@ function invalidResponse(what: string, error: z.ZodError): ExternalApiError {
 export class VictigClient {
   private readonly baseUrl: string;
   private readonly authorization: string;
+  private readonly responseLimitBytes: number | undefined;
 
-  constructor(baseUrl: string, accountId: string, apiKey: string) {
+  /** `limits`: the configured response limit (VENDOR_RESPONSE_LIMIT_BYTES); every request's timeout is 15 s. */
+  constructor(baseUrl: string, accountId: string, apiKey: string, opts: { limits?: HttpLimits } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.authorization = `Basic ${Buffer.from(`${accountId}:${apiKey}`).toString('base64')}`;
+    this.responseLimitBytes = opts.limits?.responseLimitBytes;
   }
 
   private async get<T extends z.ZodType>(path: string, schema: T, what: string): Promise<z.infer<T>> {
     const raw = await requestJson(SERVICE, `${this.baseUrl}/api/v1${path}`, {
       headers: { Authorization: this.authorization },
       timeoutMs: TIMEOUT_MS,
+      limits: { responseLimitBytes: this.responseLimitBytes },
     });
     const parsed = schema.safeParse(raw);
     if (!parsed.success) throw invalidResponse(what, parsed.error);
@@ -165,6 +175,7 @@ export class VictigClient {
       },
       body: JSON.stringify(body),
       timeoutMs: TIMEOUT_MS,
+      responseLimitBytes: this.responseLimitBytes,
     });
     const json = parseJson(text);
     if (!response.ok) {
