@@ -1,4 +1,4 @@
-import type { QueryDefinition } from '@temporalio/client';
+import type { QueryDefinition, WorkflowHandle } from '@temporalio/client';
 import type { CheckStatus } from '../../src/domain/status';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import type { Stack } from './stack';
@@ -51,7 +51,7 @@ export async function startedHandle<H extends { describe(): Promise<unknown> }>(
 
 /** Waits until the workflow's state `query` answers `status`; resolves with that state. */
 export function waitForState<S extends { status: unknown }>(
-  handle: { query(def: QueryDefinition<S>): Promise<S> },
+  handle: Pick<WorkflowHandle, 'query'>,
   query: QueryDefinition<S>,
   status: NonNullable<S['status']> & string,
   timeoutMs = 30_000,
@@ -75,7 +75,7 @@ export function waitForCheckStatus(
   status: CheckStatus,
 ): Promise<CheckState> {
   const handle = stack.temporal.workflow.getHandle(checkWorkflowId(connectionId, subjectId));
-  return waitForState<CheckState>(handle, checkStateQuery, status);
+  return waitForState(handle, checkStateQuery, status);
 }
 
 /** Waits until the tags `read` returns (an opportunity's, usually one vendor's) include `tag`. */
