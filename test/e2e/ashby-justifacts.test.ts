@@ -1,7 +1,7 @@
 import type { AshbyAssessmentUpdate } from '../../sandbox/ashby-emulator';
-import type { JustifactsOrderView } from '../../sandbox/justifacts-emulator';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, waitForJustifactsOrder } from '../support/waits';
 
 const EMP = {
   code: 'EmpCod',
@@ -107,12 +107,6 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
   const handle = (c: AshbyConnection, assessmentId: string) =>
     stack.temporal.workflow.getHandle(checkWorkflowId(c.id, assessmentId));
-  const orderFor = (assessmentId: string) =>
-    eventually(
-      () => stack.justifacts.orders().find((o: JustifactsOrderView) => o.reference === assessmentId),
-      30_000,
-      'the Justifacts order',
-    );
   const statuses = (assessmentId: string) =>
     stack.ashby.updates(assessmentId).map((u: AshbyAssessmentUpdate) => u.assessment_status?.value);
   const waitForStatuses = (assessmentId: string, expected: string[]) =>
@@ -149,7 +143,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
   it('assessment.start orders from Justifacts and pushes Justifacts Received, Started, In Process Justifacts, then Complete with the result URL', async () => {
     const a = await started(conn);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     expect(order.package).toEqual({ code: EMP.code, id: EMP.id });
     expect(stack.justifacts.invitations().filter((i) => i.orderId === order.orderId)).toEqual([
       expect.objectContaining({
@@ -233,7 +227,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
   it('answers 409 for the same candidate and package while one runs; a different package is a new assessment', async () => {
     const first = await started(conn);
-    await orderFor(first.id);
+    await waitForJustifactsOrder(stack, first.id);
 
     const again = await start(conn, { candidateAshbyId: first.candidateAshbyId, email: first.email });
     expect(again.status).toBe(409);
@@ -246,7 +240,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
       email: first.email,
     });
     expect(other.id).not.toBe(first.id);
-    const otherOrder = await orderFor(other.id);
+    const otherOrder = await waitForJustifactsOrder(stack, other.id);
     expect(otherOrder.package).toEqual({ code: CRIM.code, id: CRIM.id });
     await waitForStatuses(other.id, [RECEIVED]);
     expect(stack.justifacts.orders().filter((o) => o.reference === first.id)).toHaveLength(1);
@@ -254,7 +248,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
   it('assessment.cancel cancels the Justifacts order and ends the check, telling Ashby nothing more', async () => {
     const a = await started(conn);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     await waitForStatuses(a.id, [RECEIVED]);
 
     const res = await stack.ashby.cancelAssessment(conn.partner, a.id);
@@ -276,7 +270,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
   it('ends the check in Error (access-denied) without retrying when Ashby revokes the API key', async () => {
     const revoked = await connect();
     const a = await started(revoked);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     await waitForStatuses(a.id, [RECEIVED]);
 
     stack.ashby.revokeApiKey(revoked.ashbyApiKey);
@@ -320,7 +314,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
   it('cancels the assessment in Ashby with a reason when Justifacts cancels the order', async () => {
     const a = await started(conn);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
     await waitForStatuses(a.id, [RECEIVED, 'Started']);
 
@@ -340,7 +334,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
   it('cancels the assessment in Ashby with a reason when the check fails (Justifacts revoked the API key)', async () => {
     const failing = await connect();
     const a = await started(failing);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     await waitForStatuses(a.id, [RECEIVED]);
 
     stack.justifacts.revokeApiKey(failing.justifactsApiKey);
@@ -362,7 +356,7 @@ describe('Ashby → Justifacts end to end (real HTTP, Temporal dev server, Postg
   it('still ends the check in Error when Ashby refuses the cancellation of a failed check for good', async () => {
     const failing = await connect();
     const a = await started(failing);
-    const order = await orderFor(a.id);
+    const order = await waitForJustifactsOrder(stack, a.id);
     await waitForStatuses(a.id, [RECEIVED]);
 
     stack.justifacts.revokeApiKey(failing.justifactsApiKey);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { WebhookInbox } from '../../src/db/inbox';
-import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { hireWorkflowId, onboardingStateQuery } from '../../src/workflows/onboarding-definitions';
 import { asOwner } from '../support/database';
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { eventually, waitForCheckStatus, waitForJustifactsOrder } from '../support/waits';
 
 const PACKAGE_TAG = 'JUSTIFACTS BGC PKG: EmpCod[ID : 13558]';
 const PENDING = '(Justifacts)In-Progress : Candidate';
@@ -72,19 +73,8 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
   const viewOf = async (id: string) => (await adminFetch(`/admin/connections/${id}`)).body as View;
   const handle = (connectionId: string, opportunityId: string) =>
     stack.temporal.workflow.getHandle(checkWorkflowId(connectionId, opportunityId));
-  const waitForStatus = (connectionId: string, opportunityId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await handle(connectionId, opportunityId).query(checkStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `status ${status}`,
-    );
   const ordersFor = (opportunityId: string) =>
     stack.justifacts.orders().filter((o) => o.reference === opportunityId);
-  const waitForOrder = (opportunityId: string) =>
-    eventually(() => ordersFor(opportunityId)[0], 30_000, 'the Justifacts order');
 
   function expectProblem(res: { status: number; contentType: string | null; body: unknown }, status: number) {
     expect({ status: res.status, contentType: res.contentType }).toEqual({
@@ -166,7 +156,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
     });
     const opp = candidate();
     expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-    await waitForOrder(opp.id);
+    await waitForJustifactsOrder(stack, opp.id);
   });
 
   describe('PATCH /admin/connections/:id', () => {
@@ -203,7 +193,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(200); // the old stage: nothing starts
       expect(await isStarted(conn.id, opp.id)).toBe(false);
       expect((await moveTo(opp.id, 'On-site interview'))?.status).toBe(202);
-      const state = await waitForStatus(conn.id, opp.id, 'Pending');
+      const state = await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
       expect(state.packageName).toBe('Executive Screening');
       // The tag is written after the status is set: wait for it (with the new Lever key: the old one is revoked).
       await eventually(
@@ -289,7 +279,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
           stageId: stageId('Phone screen'),
         });
         expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-        await waitForStatus(conn.id, opp.id, 'Pending');
+        await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
       },
     );
 
@@ -321,8 +311,8 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const conn = await justifactsConnection();
       const opp = candidate();
       expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-      const order = await waitForOrder(opp.id);
-      await waitForStatus(conn.id, opp.id, 'Pending');
+      const order = await waitForJustifactsOrder(stack, opp.id);
+      await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
 
       const leverKey = stack.unique('lever-key-new');
       const signatureToken = stack.unique('sig-new');
@@ -341,7 +331,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       stack.justifacts.setCallback(jfKey, { url: conn.vendorCallbackUrl, secret: callbackSecret });
 
       await stack.justifacts.advance(order.orderId); // the applicant completes
-      await waitForStatus(conn.id, opp.id, 'Analyzing');
+      await waitForCheckStatus(stack, conn.id, opp.id, 'Analyzing');
       await stack.justifacts.advance(order.orderId); // Justifacts completes
       const state = (await handle(conn.id, opp.id).result()) as CheckState;
       expect(state.history.map((h) => h.status)).toEqual(['Pending', 'Analyzing', 'Complete']);
@@ -361,7 +351,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       stack.lever.addWebhook({ event: 'candidateStageChange', url: conn.webhookUrl, signatureToken });
       const newSigned = candidate();
       expect((await moveTo(newSigned.id, 'Background Check'))?.status).toBe(202);
-      await waitForStatus(conn.id, newSigned.id, 'Pending');
+      await waitForCheckStatus(stack, conn.id, newSigned.id, 'Pending');
 
       const rotation = (await eventsOf(conn.id)).find((e) => e.action === 'updated')!;
       expect(rotation.changes).toEqual(
@@ -380,8 +370,8 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const conn = await justifactsConnection();
       const running = candidate();
       expect((await moveTo(running.id, 'Background Check'))?.status).toBe(202);
-      const order = await waitForOrder(running.id);
-      await waitForStatus(conn.id, running.id, 'Pending');
+      const order = await waitForJustifactsOrder(stack, running.id);
+      await waitForCheckStatus(stack, conn.id, running.id, 'Pending');
 
       const paused = await adminFetch(`/admin/connections/${conn.id}/pause`, { method: 'POST' });
       expect(paused.status).toBe(200);
@@ -393,7 +383,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       // The running check still follows the vendor while the connection is paused.
       await stack.justifacts.advance(order.orderId);
       await stack.justifacts.advance(order.orderId);
-      await waitForStatus(conn.id, running.id, 'Complete');
+      await waitForCheckStatus(stack, conn.id, running.id, 'Complete');
 
       const resumed = await adminFetch(`/admin/connections/${conn.id}/resume`, { method: 'POST' });
       expect((resumed.body as View).status).toBe('active');
@@ -405,7 +395,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       // After resuming, a new move starts a check.
       expect((await moveTo(opp.id, 'On-site interview'))?.status).toBe(200);
       expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-      await waitForOrder(opp.id);
+      await waitForJustifactsOrder(stack, opp.id);
       expect((await eventsOf(conn.id)).map((e) => e.action)).toEqual(['created', 'paused', 'resumed']);
     });
 
@@ -509,8 +499,8 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const conn = await justifactsConnection();
       const opp = candidate();
       expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-      const order = await waitForOrder(opp.id);
-      await waitForStatus(conn.id, opp.id, 'Pending');
+      const order = await waitForJustifactsOrder(stack, opp.id);
+      await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
 
       const deleted = await adminFetch(`/admin/connections/${conn.id}`, { method: 'DELETE' });
       expect(deleted.status).toBe(200);
@@ -526,7 +516,7 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
 
       // The running check carries on to its end, callbacks and all.
       await stack.justifacts.advance(order.orderId);
-      await waitForStatus(conn.id, opp.id, 'Analyzing');
+      await waitForCheckStatus(stack, conn.id, opp.id, 'Analyzing');
       await stack.justifacts.advance(order.orderId);
       const final = (await handle(conn.id, opp.id).result()) as CheckState;
       expect(final.status).toBe('Complete');
@@ -571,8 +561,8 @@ describe('connections over their whole life: change, rotate, pause, resume, dele
       const conn = await justifactsConnection();
       const opp = candidate();
       expect((await moveTo(opp.id, 'Background Check'))?.status).toBe(202);
-      const order = await waitForOrder(opp.id);
-      await waitForStatus(conn.id, opp.id, 'Pending');
+      const order = await waitForJustifactsOrder(stack, opp.id);
+      await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
 
       const deleted = await adminFetch(`/admin/connections/${conn.id}?cancelRunning=true`, {
         method: 'DELETE',

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { CheckState } from '../../src/workflows/definitions';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, waitForTag } from '../support/waits';
 
 /**
  * Exactly once under retries: a Certn order whose answer is lost to the client's timeout is ordered once (the
@@ -35,8 +36,6 @@ describe('exactly once: orders, tags, notes and links when calls are retried', (
     stack.lever.opportunity(opportunityId).tags.filter((t) => CERTN_TAG.test(t));
   const handleFor = (opportunityId: string) =>
     stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opportunityId));
-  const waitForTag = (opportunityId: string, tag: string) =>
-    eventually(() => (certnTags(opportunityId).includes(tag) ? true : undefined), 30_000, `tag ${tag}`);
 
   /** The attempt that completed each run of the activity, in order (1 = not retried). */
   async function attempts(opportunityId: string, activity: string): Promise<number[]> {
@@ -86,7 +85,7 @@ describe('exactly once: orders, tags, notes and links when calls are retried', (
       stageId: stageId('Phone screen'),
     });
     await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForTag(() => certnTags(opp.id), 'CERTN - Pending');
     const caseId = (await handleFor(opp.id).query(checkStateQuery)).externalId;
     if (caseId === undefined) throw new Error('the check has no Certn case');
     await waitUntilParked(opp.id);

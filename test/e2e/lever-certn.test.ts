@@ -1,6 +1,7 @@
 import { leverSignature } from '../../src/integrations/signature';
-import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { checkWorkflowId } from '../../src/workflows/definitions';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, waitForCheckStatus, waitForOnlyTag } from '../support/waits';
 
 const CERTN_TAG = /^CERTN - /;
 
@@ -29,26 +30,6 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
         )
       ).rows[0]?.n,
     );
-  /** Waits until `tag` is the only CERTN tag (Lever has no atomic replace: the old tag goes right after). */
-  const waitForTag = (opportunityId: string, tag: string) =>
-    eventually(
-      () => (certnTags(opportunityId).join('|') === tag ? true : undefined),
-      30_000,
-      `${tag} as the only CERTN tag`,
-    );
-
-  const waitForStatus = (opportunityId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await stack.temporal.workflow
-          .getHandle(checkWorkflowId(conn.id, opportunityId))
-          .query(checkStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `status ${status}`,
-    );
-
   function candidate(overrides: { emails?: string[]; tags?: string[] } = {}) {
     const posting = stack.lever.createPosting({ text: 'Site Reliability Engineer', tags: ['Engineering'] });
     return stack.lever.createOpportunity({
@@ -65,22 +46,22 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const [delivery] = await stack.lever.moveToStage(opp.id, stageId('Background Check'));
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
 
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
     const [certnCase] = casesFor(opp.emails[0]!);
     expect(certnCase).toBeDefined();
     const caseId = certnCase!.id;
     expect(certnCase!.package_id).toBe(conn.packages[0]!.id);
 
     await stack.certn.advance(caseId); // applicant started: In-Progress, Certn has no tag for it
-    await waitForStatus(opp.id, 'In-Progress');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
     expect(certnTags(opp.id)).toEqual(['CERTN - Pending']);
     await stack.certn.advance(caseId); // submitted
-    await waitForTag(opp.id, 'CERTN - Analyzing');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Analyzing');
     await stack.certn.advance(caseId); // in progress
     await stack.certn.advance(caseId); // partial results
-    await waitForTag(opp.id, 'CERTN - Partial');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Partial');
     await stack.certn.advance(caseId); // complete
-    await waitForTag(opp.id, 'CERTN - Complete');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Complete');
 
     const final = stack.lever.opportunity(opp.id);
     expect(certnTags(opp.id)).toEqual(['CERTN - Complete']);
@@ -129,14 +110,14 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
   it('orders the package named by an opportunity tag instead of the default', async () => {
     const opp = candidate({ tags: ['Executive Screening'] });
     await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
     expect(casesFor(opp.emails[0]!)[0]?.package_id).toBe(conn.packages[1]!.id);
   });
 
   it('starts one check for a redelivered webhook and answers the duplicate with 2xx', async () => {
     const opp = candidate();
     const [first] = await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
     const again = await stack.lever.redeliver(first!.id);
     expect(again.attempts.at(-1)?.status).toBe(200);
     expect(again.body.token).toBe(first!.body.token);
@@ -150,7 +131,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
   it('refuses a second check while one runs for the same opportunity (new token, same stage)', async () => {
     const opp = candidate();
     await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
     const [second] = await stack.lever.moveToStage(opp.id, stageId('Background Check'));
     expect(second?.attempts.at(-1)?.status).toBe(202);
     // The second delivery is answered once recorded; its start follows and finds the check running.
@@ -262,7 +243,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
   it('tags a candidate without email CERTN - Error (No Email), orders nothing, and a re-trigger after adding one completes', async () => {
     const opp = candidate({ emails: [] });
     await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Error (No Email)');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Error (No Email)');
     const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
     expect(((await handle.result()) as { status: string }).status).toBe('Error');
     const ordersBefore = stack.certn.orders().length;
@@ -275,12 +256,12 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     stack.lever.setEmails(opp.id, ['ada.fixed@example.com']);
     await stack.lever.moveToStage(opp.id, stageId('Phone screen'));
     await stack.lever.moveToStage(opp.id, stageId('Background Check'));
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
     expect(certnTags(opp.id)).toEqual(['CERTN - Pending']);
     expect(stack.certn.orders().length).toBe(ordersBefore + 1);
     const [certnCase] = casesFor('ada.fixed@example.com');
     for (let i = 0; i < 5; i++) await stack.certn.advance(certnCase!.id);
-    await waitForTag(opp.id, 'CERTN - Complete');
+    await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Complete');
     expect(certnTags(opp.id)).toEqual(['CERTN - Complete']);
     const runs = await countWorkflows(stack, conn.id, opp.id);
     expect(runs).toBe(2);

@@ -1,6 +1,7 @@
 import type { ApiRequestRecord } from '../../sandbox/lever-emulator';
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, waitForCheckStatus, waitForOnlyTag } from '../support/waits';
 
 /**
  * Lever allows 10 requests/s per API key, shared by every check of a customer: a check spends only the requests
@@ -19,8 +20,6 @@ describe('Lever requests of a check (economy)', () => {
   });
 
   const certnTags = (id: string) => stack.lever.opportunity(id).tags.filter((t) => t.startsWith('CERTN - '));
-  const waitForTag = (id: string, tag: string) =>
-    eventually(() => (certnTags(id).join('|') === tag ? true : undefined), 30_000, tag);
 
   /** The requests made while `run` runs, by `METHOD route`, for this opportunity or for none. */
   async function countRequests(opportunityId: string, run: () => Promise<void>) {
@@ -49,20 +48,16 @@ describe('Lever requests of a check (economy)', () => {
     });
     const counts = await countRequests(opp.id, async () => {
       await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
-      await waitForTag(opp.id, 'CERTN - Pending');
+      await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
       const caseId = stack.certn.cases().find((c) => c.email_address === opp.emails[0])!.id;
       const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
       await stack.certn.advance(caseId); // applicant started: In-Progress, no tag
-      await eventually(
-        async () => ((await handle.query(checkStateQuery)).status === 'In-Progress' ? true : undefined),
-        30_000,
-        'In-Progress',
-      );
+      await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
       await stack.certn.advance(caseId); // submitted
-      await waitForTag(opp.id, 'CERTN - Analyzing');
+      await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Analyzing');
       await stack.certn.advance(caseId); // in progress
       await stack.certn.advance(caseId); // partial results
-      await waitForTag(opp.id, 'CERTN - Partial');
+      await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Partial');
       await stack.certn.advance(caseId); // complete
       await handle.result();
     });
@@ -88,7 +83,7 @@ describe('Lever requests of a check (economy)', () => {
     });
     const counts = await countRequests(opp.id, async () => {
       await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
-      await waitForTag(opp.id, 'CERTN - Pending');
+      await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
       const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
       await eventually(async () => {
         const { raw } = await handle.describe();
@@ -125,7 +120,7 @@ describe('Lever requests of a check (economy)', () => {
     stack.lever.failNextAfterWrite(1, { method: 'POST', path: `/v1/opportunities/${opp.id}/addTags` });
     const counts = await countRequests(opp.id, async () => {
       await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Background Check'));
-      await waitForTag(opp.id, 'CERTN - Pending');
+      await waitForOnlyTag(() => certnTags(opp.id), 'CERTN - Pending');
       // Pending is shown, and no activity is left to run or retry: the check waits for Certn.
       const handle = stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opp.id));
       await eventually(

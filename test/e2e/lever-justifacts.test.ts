@@ -1,7 +1,8 @@
 import { justifactsSignature } from '../../src/vendors/justifacts/client';
 import type { JustifactsOrderView } from '../../sandbox/justifacts-emulator';
-import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, waitForCheckStatus, waitForJustifactsOrder, waitForOnlyTag } from '../support/waits';
 
 const PENDING = '(Justifacts)In-Progress : Candidate';
 const ANALYZING = '(Justifacts)In-Progress: Justifacts';
@@ -51,30 +52,6 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
   const handle = (opportunityId: string) =>
     stack.temporal.workflow.getHandle(checkWorkflowId(conn.id, opportunityId));
 
-  /** Waits until the only Justifacts status tag on the opportunity is `tag`. */
-  const waitForOnlyTag = (opportunityId: string, tag: string) =>
-    eventually(
-      () => {
-        const current = statusTags(opportunityId);
-        return current.length === 1 && current[0] === tag ? true : undefined;
-      },
-      30_000,
-      `only the tag ${tag}`,
-    );
-
-  const waitForStatus = (opportunityId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await handle(opportunityId).query(checkStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `status ${status}`,
-    );
-
-  const waitForOrder = (opportunityId: string) =>
-    eventually(() => ordersFor(opportunityId)[0], 30_000, 'the Justifacts order');
-
   function candidate(
     postingTags: string[],
     email = `ada-${Math.random().toString(36).slice(2)}@example.com`,
@@ -102,8 +79,8 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
     const customerTags = [...opp.tags].sort();
     await trigger(opp.id);
 
-    await waitForOnlyTag(opp.id, PENDING);
-    const order = await waitForOrder(opp.id);
+    await waitForOnlyTag(() => statusTags(opp.id), PENDING);
+    const order = await waitForJustifactsOrder(stack, opp.id);
     expect(ordersFor(opp.id)).toHaveLength(1);
     expect(order.package).toEqual({ code: 'EmpCod', id: '13558' });
     const invitations = stack.justifacts.invitations().filter((i) => i.orderId === order.orderId);
@@ -114,18 +91,18 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
 
     // The applicant opens the forms: In-Progress has no Justifacts tag, so the Pending tag stays.
     await stack.justifacts.setStatus(order.orderId, 'APPLICANT_STARTED');
-    await waitForStatus(opp.id, 'In-Progress');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
     expect(statusTags(opp.id)).toEqual([PENDING]);
 
     await stack.justifacts.advance(order.orderId); // the applicant completes the request
-    await waitForOnlyTag(opp.id, ANALYZING);
+    await waitForOnlyTag(() => statusTags(opp.id), ANALYZING);
     expect(otherTags(opp.id).sort()).toEqual(customerTags);
     expect(stack.lever.notes(opp.id)).toEqual([]);
 
     const completed = await stack.justifacts.advance(order.orderId); // Justifacts completes the order
     const resultUrl = completed.resultUrl!;
     expect(resultUrl).toMatch(/^http/);
-    await waitForOnlyTag(opp.id, COMPLETE);
+    await waitForOnlyTag(() => statusTags(opp.id), COMPLETE);
     expect(otherTags(opp.id).sort()).toEqual(customerTags);
 
     const note = await eventually(
@@ -157,8 +134,8 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
   ])('reads the package from a tag with spacing variations: %j', async (tag) => {
     const opp = candidate(['Engineering', tag]);
     await trigger(opp.id);
-    await waitForOnlyTag(opp.id, PENDING);
-    const order = await waitForOrder(opp.id);
+    await waitForOnlyTag(() => statusTags(opp.id), PENDING);
+    const order = await waitForJustifactsOrder(stack, opp.id);
     expect(order.package).toEqual({ code: 'CrimCod', id: '20417' });
     expect(stack.justifacts.invitations().find((i) => i.orderId === order.orderId)).toMatchObject({
       email: opp.emails[0],
@@ -193,8 +170,8 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
   it('ends a vendor-cancelled order in Error with a note, keeping the last status tag', async () => {
     const opp = candidate([PACKAGE_TAG]);
     await trigger(opp.id);
-    await waitForOnlyTag(opp.id, PENDING);
-    const order = await waitForOrder(opp.id);
+    await waitForOnlyTag(() => statusTags(opp.id), PENDING);
+    const order = await waitForJustifactsOrder(stack, opp.id);
 
     await stack.justifacts.setStatus(order.orderId, 'CANCELLED');
     const result = (await handle(opp.id).result()) as CheckState;

@@ -7,7 +7,8 @@ import {
   onboardingStateQuery,
   type OnboardingState,
 } from '../../src/workflows/onboarding-definitions';
-import { decodeHistory, eventually, startStack, type Stack } from '../support/stack';
+import { decodeHistory, startStack, type Stack } from '../support/stack';
+import { eventually, waitForNote, waitForState } from '../support/waits';
 
 const START_MS = Date.UTC(2025, 2, 3); // 2025-03-03
 const SALARY = 187_654;
@@ -143,21 +144,6 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       .notes(opportunityId)
       .filter((n) => n.secret)
       .map((n) => n.value);
-  const waitForState = (opportunityId: string, status: OnboardingState['status']) =>
-    eventually(
-      async () => {
-        const state = await handleFor(opportunityId).query(onboardingStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      60_000,
-      `onboarding state ${status}`,
-    );
-  const waitForNote = (opportunityId: string, fragment: string) =>
-    eventually(
-      () => secretNotes(opportunityId).find((n) => n.includes(fragment)),
-      30_000,
-      `a secret note with "${fragment}"`,
-    );
   const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
   it('creates the pending hire with every synced field, e-mails each Manage-employees admin once, sends no file', async () => {
@@ -432,13 +418,15 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     stack.lever.setOffer(opp.id, { status: 'signed', fields: offerFields() });
     await stack.lever.hire(opp.id);
 
-    const note = await waitForNote(opp.id, 'The opportunity has no email address');
+    const note = await waitForNote(stack, opp.id, 'The opportunity has no email address');
     expect(note).toContain('there is no need to hire the candidate again');
-    expect(await waitForState(opp.id, 'refused')).toMatchObject({ status: 'refused' });
+    expect(await waitForState(handleFor(opp.id), onboardingStateQuery, 'refused', 60_000)).toMatchObject({
+      status: 'refused',
+    });
     expect(requestsFor(opp.id)).toEqual([]);
 
     stack.lever.setEmails(opp.id, [`noemail-${stack.taskQueue}@example.com`]);
-    const created = await waitForState(opp.id, 'created');
+    const created = await waitForState(handleFor(opp.id), onboardingStateQuery, 'created', 60_000);
     expect(created).toMatchObject({ notified: 2, leftOut: [] });
     expect(hiresFor(opp.id)).toHaveLength(1);
   }, 90_000);

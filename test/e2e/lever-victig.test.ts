@@ -5,7 +5,8 @@ import { VendorRefusal, type OrderPlan } from '../../src/vendors/types';
 import { victigAdapter } from '../../src/vendors/victig/adapter';
 import { victigSignature } from '../../src/vendors/victig/client';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, waitForNote, waitForOnlyTag } from '../support/waits';
 
 const STATUS_PREFIX = 'Background Check Status: ';
 const STATUS = {
@@ -101,16 +102,6 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
 
   const statusTags = (opportunityId: string) =>
     stack.lever.opportunity(opportunityId).tags.filter((t) => t.startsWith(STATUS_PREFIX));
-  /** Waits until the opportunity carries exactly this one status tag. */
-  const waitForOnlyStatusTag = (opportunityId: string, tag: string, timeoutMs = 30_000) =>
-    eventually(
-      () => {
-        const tags = statusTags(opportunityId);
-        return tags.length === 1 && tags[0] === tag ? tags : undefined;
-      },
-      timeoutMs,
-      `exactly the status tag ${tag}`,
-    );
   const checkResult = (conn: VictigConnection, opportunityId: string) =>
     stack.temporal.workflow
       .getHandle(checkWorkflowId(conn.id, opportunityId))
@@ -123,17 +114,6 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     stack.victig.orderRequests().filter((r) => JSON.stringify(r.body).includes(JSON.stringify(email)));
   const waitForOrder = (email: string) =>
     eventually(() => ordersFor(email)[0], 30_000, `a VICTIG order for ${email}`);
-  const secretNotes = (opportunityId: string) =>
-    stack.lever
-      .notes(opportunityId)
-      .filter((n) => n.secret)
-      .map((n) => n.value);
-  const waitForNote = (opportunityId: string, fragment: string, timeoutMs = 30_000) =>
-    eventually(
-      () => secretNotes(opportunityId).find((n) => n.includes(fragment)),
-      timeoutMs,
-      `a secret note containing ${fragment}`,
-    );
 
   function candidate(
     overrides: {
@@ -187,7 +167,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     });
     await trigger(main, opp.id);
 
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     expect(stack.victig.quickApps().filter((q) => q.orderId === order.orderId)).toEqual([
       expect.objectContaining({ email: opp.email, phone: '+1 555 0100' }),
@@ -211,7 +191,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
 
     // The applicant completes the QuickApp.
     await stack.victig.advance(order.orderId);
-    await waitForOnlyStatusTag(opp.id, STATUS.InProgress);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.InProgress);
     expect((await checkState(main, opp.id)).status).toBe('In-Progress');
 
     // VICTIG completes the check.
@@ -220,7 +200,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
       decision: 'Review',
       summary: '1 record found.',
     });
-    await waitForOnlyStatusTag(opp.id, STATUS.Complete);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Complete);
     const result = await checkResult(main, opp.id);
     expect(result.status).toBe('Complete');
     expect(result.packageName).toBe('Criminal Package 2');
@@ -238,7 +218,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     expect(final.links).toEqual([]); // results go in the note only
 
     const reportUrl = stack.victig.view(order.orderId).results!.reportUrl;
-    const note = await waitForNote(opp.id, 'VICTIG background check results');
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check results');
     expect(note).toContain(reportUrl);
     expect(note).toContain('Summary: 1 record found.');
     expect(note).toContain('Flagged: Yes');
@@ -259,7 +239,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('tags Flag: False for an unflagged report; without location or tags it uses the posting’s location and the default product', async () => {
     const opp = candidate({ tags: [] });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     // No location on the opportunity: the posting's is used (New York → NYC01); no product tag → default.
     expect(order.request).toMatchObject({
@@ -271,7 +251,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     });
     await stack.victig.advance(order.orderId);
     await stack.victig.advance(order.orderId, { flagged: false, decision: 'Eligible' });
-    await waitForOnlyStatusTag(opp.id, STATUS.Complete);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Complete);
     const tags = stack.lever.opportunity(opp.id).tags;
     expect(tags).toEqual(expect.arrayContaining(['Flag: False', 'Decision: Eligible']));
     expect(tags).not.toContain('Flag: True');
@@ -281,11 +261,11 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const opp = candidate({ email: null });
     const requestsBefore = stack.victig.orderRequests().length;
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Rejected);
     const result = await checkResult(main, opp.id);
     expect(result.status).toBe('Rejected');
     expect(result.history).toEqual([expect.objectContaining({ status: 'Rejected', reason: 'no-email' })]);
-    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check not ordered');
     expect(note).toContain('The candidate has no email address in Lever');
     expect(stack.victig.orderRequests().length).toBe(requestsBefore);
 
@@ -293,16 +273,16 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     stack.lever.setEmails(opp.id, [email]);
     await stack.lever.moveToStage(opp.id, stack.lever.stageIdByName('Phone screen'));
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     expect(ordersFor(email)).toHaveLength(1);
   });
 
   it('turns a VICTIG refusal into Rejected with VICTIG’s description in a note', async () => {
     const opp = candidate({ email: `not-an-email-${randomBytes(3).toString('hex')}` });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Rejected);
     expect((await checkResult(main, opp.id)).status).toBe('Rejected');
-    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check not ordered');
     expect(note).toContain(`The applicant's email address "${opp.email}" is not valid.`);
     expect(requestsFor(opp.email).map((r) => [r.outcome, r.errorCode])).toEqual([
       ['refused', 'invalid_email'],
@@ -349,7 +329,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('orders the default product for an unknown product tag when unknownProduct is "default"', async () => {
     const opp = candidate({ tags: ['Product: Criminal Package 9'] });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     expect(order.request.product).toBe('Criminal Package 1');
     expect(order.request.tags).toEqual(['Product: Criminal Package 9']);
@@ -359,9 +339,9 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const opp = candidate({ location: 'New York', tags: ['Product: Criminal Package 9'] });
     const requestsBefore = stack.victig.orderRequests().length;
     await trigger(strict, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Rejected);
     expect((await checkResult(strict, opp.id)).status).toBe('Rejected');
-    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check not ordered');
     expect(note).toContain('The product "Criminal Package 9"');
     expect(stack.victig.orderRequests().length).toBe(requestsBefore);
     // No check started on the main connection: it listens to another stage.
@@ -373,7 +353,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('orders a known product tag with the matching sub-client on the strict connection', async () => {
     const opp = candidate({ location: 'New York', tags: ['Product: Employment Package'] });
     await trigger(strict, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     expect((await waitForOrder(opp.email)).request).toMatchObject({
       product: 'Employment Package',
       subClientCode: 'NYC01',
@@ -383,7 +363,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('orders for the main client when no sub-client matches and subClientNoMatch is "main"', async () => {
     const opp = candidate({ location: 'Boston' });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     expect(order.request.subClientCode).toBeNull();
     expect(order.request.position.location).toBe('Boston');
@@ -393,7 +373,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     // The location (New York) would pick NYC01; the tag names SF02 by its VICTIG name.
     const opp = candidate({ location: 'New York', tags: ['Referral', 'Office: Acme San Francisco'] });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     expect(stack.victig.order(order.orderId).request).toMatchObject({
       subClientCode: 'SF02',
@@ -405,7 +385,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('orders for the main client when the sub-client tag names no sub-client and subClientNoMatch is "main"', async () => {
     const opp = candidate({ location: 'New York', tags: ['Office: LA03'] });
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     expect((await waitForOrder(opp.email)).request.subClientCode).toBeNull();
   });
 
@@ -413,8 +393,8 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const opp = candidate({ location: 'New York', tags: ['Office: LA03'] });
     const requestsBefore = stack.victig.orderRequests().length;
     await trigger(strict, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
-    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Rejected);
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check not ordered');
     expect(note).toContain('The sub-client "LA03" named by the tag "Office: LA03"');
     expect(stack.victig.orderRequests().length).toBe(requestsBefore);
   });
@@ -423,8 +403,8 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const opp = candidate({ location: 'Boston' });
     const requestsBefore = stack.victig.orderRequests().length;
     await trigger(strict, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Rejected);
-    const note = await waitForNote(opp.id, 'VICTIG background check not ordered');
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Rejected);
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check not ordered');
     expect(note).toContain('matches no VICTIG sub-client');
     expect(stack.victig.orderRequests().length).toBe(requestsBefore);
   });
@@ -432,15 +412,15 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
   it('ends in Error with a note when VICTIG cancels the order', async () => {
     const opp = candidate();
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     const order = await waitForOrder(opp.email);
     await stack.victig.setStatus(order.orderId, 'CANCELLED');
-    await waitForOnlyStatusTag(opp.id, STATUS.Error);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Error);
     expect((await checkResult(main, opp.id)).history.at(-1)).toMatchObject({
       status: 'Error',
       reason: 'vendor-ended',
     });
-    await waitForNote(opp.id, 'vendor status: CANCELLED');
+    await waitForNote(stack, opp.id, 'vendor status: CANCELLED');
   });
 
   it('refuses a callback that is not signed with the connection’s callback secret', async () => {
@@ -464,7 +444,7 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     const opp = candidate();
     stack.victig.failNext(2);
     await trigger(main, opp.id);
-    await waitForOnlyStatusTag(opp.id, STATUS.Pending);
+    await waitForOnlyTag(() => statusTags(opp.id), STATUS.Pending);
     expect(ordersFor(opp.email)).toHaveLength(1);
   });
 
@@ -473,10 +453,10 @@ describe('Lever → VICTIG end to end (real HTTP, Temporal dev server, PostgreSQ
     stack.victig.failNext(1000);
     try {
       await trigger(main, opp.id);
-      await waitForOnlyStatusTag(opp.id, STATUS.Error, 40_000);
+      await waitForOnlyTag(() => statusTags(opp.id), STATUS.Error, 40_000);
       const result = await checkResult(main, opp.id);
       expect(result.history).toEqual([expect.objectContaining({ status: 'Error', reason: 'communication' })]);
-      const note = await waitForNote(opp.id, 'VICTIG background check failed');
+      const note = await waitForNote(stack, opp.id, 'VICTIG background check failed');
       expect(note).toContain('503');
       expect(ordersFor(opp.email)).toEqual([]);
     } finally {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { ADMIN_TOKEN, eventually, startedHandle, startStack, type Stack } from '../support/stack';
+import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, waitForCheckStatus } from '../support/waits';
 
 const hex = () => randomBytes(4).toString('hex');
 
@@ -53,17 +54,6 @@ describe('no secrets or candidate data in the logs, no plain-text secrets in Pos
     (await (
       await startedHandle(stack.temporal.workflow.getHandle(checkWorkflowId(connectionId, opportunityId)))
     ).result()) as CheckState;
-  const waitForStatus = (connectionId: string, opportunityId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await stack.temporal.workflow
-          .getHandle(checkWorkflowId(connectionId, opportunityId))
-          .query(checkStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `status ${status}`,
-    );
   const caseFor = (email: string) =>
     eventually(() => stack.certn.cases().find((c) => c.email_address === email), 30_000, `a Certn case`);
 
@@ -88,7 +78,7 @@ describe('no secrets or candidate data in the logs, no plain-text secrets in Pos
     const vendorRevoked = candidate('Phone screen');
     await stack.lever.moveToStage(vendorRevoked.id, stack.lever.stageIdByName('Background Check'));
     const revokedCase = await caseFor(vendorRevoked.emails[0]!);
-    await waitForStatus(certn.id, vendorRevoked.id, 'Pending');
+    await waitForCheckStatus(stack, certn.id, vendorRevoked.id, 'Pending');
     stack.certn.revokeApiKey(certn.certnApiKey);
     await stack.certn.setStatus(revokedCase.id, 'APPLICANT_STARTED');
     expect((await result(certn.id, vendorRevoked.id)).status).toBe('Error');
@@ -100,7 +90,7 @@ describe('no secrets or candidate data in the logs, no plain-text secrets in Pos
     const atsRevoked = candidate('Phone screen');
     await stack.lever.moveToStage(atsRevoked.id, stack.lever.stageIdByName('Background Check'));
     const atsRevokedCase = await caseFor(atsRevoked.emails[0]!);
-    await waitForStatus(second.id, atsRevoked.id, 'Pending');
+    await waitForCheckStatus(stack, second.id, atsRevoked.id, 'Pending');
     stack.lever.revokeApiKey(second.leverApiKey);
     await stack.certn.setStatus(atsRevokedCase.id, 'APPLICANT_SUBMITTED');
     const denied = await result(second.id, atsRevoked.id);

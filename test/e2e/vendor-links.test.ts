@@ -1,6 +1,7 @@
 import { hireWorkflowId, type OnboardingState } from '../../src/workflows/onboarding-definitions';
-import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
+import { checkWorkflowId } from '../../src/workflows/definitions';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle, waitForCheckStatus, waitForNote } from '../support/waits';
 
 /**
  * A vendor whose links are script (`javascript:`, `data:`): the emulators hand them out (the `/_sandbox/link-base`
@@ -45,17 +46,6 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
       opportunity: stack.lever.opportunity(opportunityId),
       notes: stack.lever.notes(opportunityId),
     });
-  const secretNotes = (opportunityId: string) =>
-    stack.lever
-      .notes(opportunityId)
-      .filter((n) => n.secret)
-      .map((n) => n.value);
-  const waitForNote = (opportunityId: string, fragment: string) =>
-    eventually(
-      () => secretNotes(opportunityId).find((n) => n.includes(fragment)),
-      30_000,
-      `a secret note with "${fragment}"`,
-    );
 
   /** A Lever connection to `vendor`, started by moving a candidate into `stage` (its own, as Lever tells all). */
   async function leverConnection(stage: string, vendor: Record<string, unknown>) {
@@ -84,18 +74,6 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     });
   }
 
-  const waitForCheck = (connectionId: string, subjectId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await stack.temporal.workflow
-          .getHandle(checkWorkflowId(connectionId, subjectId))
-          .query(checkStateQuery);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `check ${status}`,
-    );
-
   it('Lever → Justifacts: the check completes, the results note says the link was left out, and no link is written', async () => {
     const apiKey = stack.unique('justifacts-key');
     const callbackSecret = stack.unique('justifacts-callback');
@@ -117,8 +95,8 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     const completed = await stack.justifacts.setStatus(order.orderId, 'COMPLETED');
     expect(completed.resultUrl).toMatch(/^javascript:/); // what Justifacts handed out
 
-    await waitForCheck(conn.id, opp.id, 'Complete');
-    const note = await waitForNote(opp.id, 'Justifacts background check results:');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'Complete');
+    const note = await waitForNote(stack, opp.id, 'Justifacts background check results:');
     expect(writtenToLever(opp.id)).not.toMatch(FORBIDDEN);
     expect(note.split('\n').slice(0, 2)).toEqual([
       'Justifacts background check results:',
@@ -159,8 +137,8 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     const completed = await stack.victig.advance(order.orderId, { summary: 'No records found.' });
     expect(completed.results?.reportUrl).toMatch(/^data:/); // what VICTIG handed out
 
-    await waitForCheck(conn.id, opp.id, 'Complete');
-    const note = await waitForNote(opp.id, 'VICTIG background check results:');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'Complete');
+    const note = await waitForNote(stack, opp.id, 'VICTIG background check results:');
     expect(writtenToLever(opp.id)).not.toMatch(FORBIDDEN);
     expect(note).toContain(
       'VICTIG gave a link to the results that is not a safe https:// link, so it was left out: open the results in VICTIG.',
@@ -208,7 +186,7 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     expect(mails[0]!.text).toContain('Review the pending hire in Justworks and invite the new member.');
     expect(mails[0]!.html ?? '').not.toContain('href');
     expect(JSON.stringify(mails)).not.toMatch(FORBIDDEN);
-    const note = await waitForNote(opp.id, 'pending hire was created');
+    const note = await waitForNote(stack, opp.id, 'pending hire was created');
     expect(note).toContain('The review link Justworks gave is not a safe https:// link, so it was left out.');
     expect(writtenToLever(opp.id)).not.toMatch(FORBIDDEN);
   });
@@ -253,7 +231,7 @@ describe('vendor links that are not https:// never reach the ATS or an e-mail', 
     const completed = await stack.justifacts.setStatus(order.orderId, 'COMPLETED');
     expect(completed.resultUrl).toMatch(/^javascript:/); // what Justifacts handed out
 
-    await waitForCheck(conn.id, assessmentId, 'Complete');
+    await waitForCheckStatus(stack, conn.id, assessmentId, 'Complete');
     const cancelled = await eventually(
       () => stack.ashby.updates(assessmentId).find((u) => u.cancelled_reason !== undefined),
       30_000,

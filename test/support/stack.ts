@@ -391,34 +391,5 @@ export async function decodeHistory<T extends object>(history: T): Promise<T> {
   return history;
 }
 
-/**
- * The handle of a workflow once Temporal has it: a trigger is answered as soon as it is recorded, and its workflow
- * starts right after (src/api/lever-webhooks.ts), so right after a delivery it may not exist yet.
- */
-export async function startedHandle<H extends { describe(): Promise<unknown> }>(
-  handle: H,
-  timeoutMs = 15_000,
-): Promise<H> {
-  await eventually(() => handle.describe(), timeoutMs, 'the workflow to start');
-  return handle;
-}
-
-/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-}
+// The wait helpers live in ./waits; these two stay importable from here for the tests that take them with the stack.
+export { eventually, startedHandle } from './waits';

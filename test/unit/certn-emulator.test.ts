@@ -7,6 +7,7 @@ import {
   type CertnCase,
   type RunningCertnEmulator,
 } from '../../sandbox/certn-emulator';
+import { waitUntil } from '../support/waits';
 
 const KEY = 'team-a-key';
 const OTHER_KEY = 'team-b-key';
@@ -73,14 +74,6 @@ async function order(certn: RunningCertnEmulator, extra: Record<string, unknown>
   const res = await call(certn, 'POST', '/api/public/cases/order/', { body: orderBody(extra) });
   expect(res.status).toBe(201);
   return asCase(res.body);
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('Certn emulator', () => {
@@ -339,13 +332,13 @@ describe('Certn emulator', () => {
     );
     const c = await order(certn);
     await certn.advance(c.id);
-    await waitFor(() => hooks.received.length === 3);
+    await waitUntil(() => hooks.received.length === 3);
     const [first, ...rest] = hooks.received;
     for (const r of rest) {
       expect(r.raw).toBe(first?.raw);
       expect(r.signature).toBe(certnSignature(SECRET, r.raw));
     }
-    await waitFor(() => certn.deliveries()[0]?.status === 'delivered');
+    await waitUntil(() => certn.deliveries()[0]?.status === 'delivered');
     expect(certn.deliveries()[0]?.attempts.map((a) => a.statusCode)).toEqual([500, 500, 204]);
 
     const again = await certn.redeliver(certn.deliveries()[0]?.id ?? '');
@@ -419,7 +412,7 @@ describe('Certn emulator', () => {
     expect(expires).toBeLessThanOrEqual(Date.now() + ttlMs);
 
     // Past its lifetime the signature still matches, but the URL is refused, saying why.
-    await waitFor(() => Date.now() > expires);
+    await waitUntil(() => Date.now() > expires);
     const expired = await fetch(pdfUrl);
     expect(expired.status).toBe(403);
     expect(await expired.json()).toEqual({ detail: 'Request has expired.' });
@@ -441,7 +434,7 @@ describe('Certn emulator', () => {
     expect(asCase(res.body).overall_status).toBe('CANCELLED');
     expect(asCase(res.body).check_executions.every((x) => x.status === 'CANCELLED')).toBe(true);
     expect(certn.case(c.id).overall_status).toBe('CANCELLED');
-    await waitFor(() => hooks.received.some((h) => h.event.event_type === 'CASE_STATUS_CHANGED'));
+    await waitUntil(() => hooks.received.some((h) => h.event.event_type === 'CASE_STATUS_CHANGED'));
     expect(hooks.received.every((h) => h.event.object_id === c.id)).toBe(true);
 
     const again = await call(certn, 'POST', `/api/public/cases/${c.id}/cancel/`);
@@ -476,7 +469,7 @@ describe('Certn emulator', () => {
     const certn = await start({}, { webhookUrl: `${hooks.url}/hooks/certn` });
     const c = await order(certn, { email_address: 'ghost@undeliverable.test' });
     expect(c.overall_status).toBe('INVITE_UNDELIVERABLE');
-    await waitFor(() => hooks.received.length === 1);
+    await waitUntil(() => hooks.received.length === 1);
     expect(hooks.received[0]?.event).toMatchObject({ event_type: 'CASE_STATUS_CHANGED', object_id: c.id });
     await expect(certn.advance(c.id)).rejects.toThrow();
   });
@@ -486,13 +479,13 @@ describe('Certn emulator', () => {
     const certn = await start({ autoAdvanceMs: 20 }, { webhookUrl: `${hooks.url}/hooks/certn` });
     const c = await order(certn);
     const statuses = new Set<string>();
-    await waitFor(() => {
+    await waitUntil(() => {
       const current = certn.case(c.id);
       statuses.add(current.overall_status);
       return current.overall_status === 'COMPLETE';
     });
     expect(statuses.has('COMPLETE')).toBe(true);
-    await waitFor(() => hooks.received.some((h) => h.event.event_type === 'CASE_REPORT_READY'));
+    await waitUntil(() => hooks.received.some((h) => h.event.event_type === 'CASE_REPORT_READY'));
     const statusEvents = hooks.received.filter((h) => h.event.event_type === 'CASE_STATUS_CHANGED');
     expect(statusEvents).toHaveLength(4); // STARTED, SUBMITTED, IN_PROGRESS, COMPLETE
   });

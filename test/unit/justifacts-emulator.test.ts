@@ -12,6 +12,7 @@ import {
   verifyJustifactsCallback,
   type JustifactsOrderRequest,
 } from '../../src/vendors/justifacts/client';
+import { waitUntil } from '../support/waits';
 
 const KEY = 'jweb-account-a';
 const OTHER_KEY = 'jweb-account-b';
@@ -85,14 +86,6 @@ async function rejection(promise: Promise<unknown>): Promise<ExternalApiError> {
     throw err;
   }
   throw new Error('expected the call to fail');
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const errorCode = (body: unknown): unknown => (body as { error?: { code?: unknown } }).error?.code;
@@ -425,13 +418,13 @@ describe('Justifacts emulator and client', () => {
     const { jf, client } = await start({ webhookRetryDelaysMs: [20, 20, 20] }, hooks.callbackUrl);
     const order = await client.createOrder(orderBody(), 'k1');
     await jf.advance(order.orderId);
-    await waitFor(() => hooks.received.length === 3);
+    await waitUntil(() => hooks.received.length === 3);
     const [first, ...rest] = hooks.received;
     for (const r of rest) {
       expect(r.raw.equals(first?.raw ?? Buffer.alloc(0))).toBe(true);
       expect(r.signature).toBe(first?.signature);
     }
-    await waitFor(() => jf.deliveries()[0]?.status === 'delivered');
+    await waitUntil(() => jf.deliveries()[0]?.status === 'delivered');
     expect(jf.deliveries()[0]?.attempts.map((a) => a.statusCode)).toEqual([500, 500, 204]);
 
     const again = await jf.redeliver(jf.deliveries()[0]?.id ?? '');
@@ -461,7 +454,7 @@ describe('Justifacts emulator and client', () => {
     const cancelled = await client.cancelOrder(order.orderId);
     expect(cancelled.status).toBe('CANCELLED');
     expect((await client.getOrder(order.orderId)).status).toBe('CANCELLED');
-    await waitFor(() => hooks.received.length === 1);
+    await waitUntil(() => hooks.received.length === 1);
     const verdict = verifyJustifactsCallback(
       hooks.received[0]?.raw ?? Buffer.alloc(0),
       hooks.received[0]?.signature,
@@ -499,8 +492,8 @@ describe('Justifacts emulator and client', () => {
     const hooks = await receiver();
     const { jf, client } = await start({ autoAdvanceMs: 20 }, hooks.callbackUrl);
     const order = await client.createOrder(orderBody(), 'k1');
-    await waitFor(() => jf.order(order.orderId).status === 'COMPLETED');
-    await waitFor(() => hooks.received.length === 2);
+    await waitUntil(() => jf.order(order.orderId).status === 'COMPLETED');
+    await waitUntil(() => hooks.received.length === 2);
     expect(
       hooks.received.map((h) => {
         const v = verifyJustifactsCallback(h.raw, h.signature, SECRET);

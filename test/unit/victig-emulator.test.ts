@@ -10,6 +10,7 @@ import {
   type VictigCallbackEvent,
   type VictigOrderRequest,
 } from '../../src/vendors/victig/client';
+import { waitUntil } from '../support/waits';
 
 const ACCOUNT = 'acme';
 const API_KEY = 'acme-key';
@@ -73,14 +74,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the promise to reject');
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const basic = (account: string, key: string): string =>
@@ -466,7 +459,7 @@ describe('VICTIG emulator and client', () => {
     );
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
     await victig.advance(orderId);
-    await waitFor(() => victig.deliveries()[0]?.status === 'delivered');
+    await waitUntil(() => victig.deliveries()[0]?.status === 'delivered');
     expect(victig.deliveries()[0]?.attempts.map((a) => a.statusCode)).toEqual([500, 500, 204]);
     const [first, ...rest] = hooks.received;
     expect(rest).toHaveLength(2);
@@ -484,7 +477,7 @@ describe('VICTIG emulator and client', () => {
     const { victig, client } = await start({ webhookRetryDelaysMs: [10] }, `${hooks.url}/hooks/victig`);
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
     await victig.advance(orderId);
-    await waitFor(() => victig.deliveries()[0]?.status === 'failed');
+    await waitUntil(() => victig.deliveries()[0]?.status === 'failed');
     expect(hooks.received).toHaveLength(2);
   });
 
@@ -558,8 +551,8 @@ describe('VICTIG emulator and client', () => {
     const hooks = await receiver();
     const { victig, client } = await start({ autoAdvanceMs: 20 }, `${hooks.url}/hooks/victig`);
     const { orderId } = await client.createOrder(orderBody(), 'k-1');
-    await waitFor(() => victig.order(orderId).status === 'COMPLETE');
-    await waitFor(() => hooks.received.length === 2);
+    await waitUntil(() => victig.order(orderId).status === 'COMPLETE');
+    await waitUntil(() => hooks.received.length === 2);
     expect(hooks.received.map((h) => (h.verdict.ok ? h.verdict.event.status : h.verdict.detail))).toEqual([
       'IN_PROGRESS',
       'COMPLETE',

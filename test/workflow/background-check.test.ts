@@ -5,7 +5,8 @@ import { certnSignature } from '../../src/integrations/signature';
 import type { VendorProgress } from '../../src/vendors/types';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { asOwner } from '../support/database';
-import { decodeHistory, eventually, startStack, type Stack } from '../support/stack';
+import { decodeHistory, startStack, type Stack } from '../support/stack';
+import { eventually, waitForCheckStatus, waitForTag } from '../support/waits';
 
 type Conn = Awaited<ReturnType<Stack['createConnection']>>;
 
@@ -119,19 +120,6 @@ function helpers(getStack: () => Stack) {
     });
   }
 
-  const waitForTag = (opportunityId: string, tag: string) =>
-    eventually(() => (certnTags(opportunityId).includes(tag) ? true : undefined), 30_000, `tag ${tag}`);
-
-  const waitForStatus = (conn: Conn, opportunityId: string, status: string) =>
-    eventually(
-      async () => {
-        const state = await query(conn, opportunityId);
-        return state.status === status ? state : undefined;
-      },
-      30_000,
-      `status ${status}`,
-    );
-
   /** Waits for the run to close (a run that keeps retrying fails this wait) and returns its result. */
   async function closedResult(conn: Conn, opportunityId: string): Promise<CheckState> {
     const handle = handleFor(conn, opportunityId);
@@ -148,7 +136,7 @@ function helpers(getStack: () => Stack) {
     const opp = candidate();
     const [delivery] = await stack().lever.moveToStage(opp.id, stageId('Background Check'));
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
-    await waitForTag(opp.id, 'CERTN - Pending');
+    await waitForTag(() => certnTags(opp.id), 'CERTN - Pending');
     const order = stack()
       .certn.orders()
       .find(
@@ -181,8 +169,6 @@ function helpers(getStack: () => Stack) {
     certnTags,
     handleFor,
     query,
-    waitForTag,
-    waitForStatus,
     closedResult,
     startCheck,
     callbackRows,
@@ -205,12 +191,12 @@ describe('background check workflow (real Temporal dev server, emulators over HT
 
   it('answers the status query with status, package, external id and history while the check runs', async () => {
     const { opp, caseId } = await h.startCheck(conn);
-    const pending = await h.waitForStatus(conn, opp.id, 'Pending');
+    const pending = await waitForCheckStatus(stack, conn.id, opp.id, 'Pending');
     expect(pending).toMatchObject({ status: 'Pending', packageName: 'Basic', externalId: caseId });
     expect(pending.history).toEqual([expect.objectContaining({ status: 'Pending', at: anyString })]);
 
     await stack.certn.advance(caseId); // APPLICANT_STARTED
-    const running = await h.waitForStatus(conn, opp.id, 'In-Progress');
+    const running = await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
     expect(running).toMatchObject({ status: 'In-Progress', packageName: 'Basic', externalId: caseId });
     expect(running.history.map((e) => e.status)).toEqual(['Pending', 'In-Progress']);
     expect(running.history[1]?.detail).toBe('APPLICANT_STARTED');
@@ -221,10 +207,10 @@ describe('background check workflow (real Temporal dev server, emulators over HT
     const { opp, caseId } = await h.startCheck(conn);
     const handle = h.handleFor(conn, opp.id);
     await stack.certn.advance(caseId); // APPLICANT_STARTED → In-Progress
-    await h.waitForStatus(conn, opp.id, 'In-Progress');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
     await stack.certn.advance(caseId); // APPLICANT_SUBMITTED → Analyzing
-    await h.waitForTag(opp.id, 'CERTN - Analyzing');
-    const before = await h.waitForStatus(conn, opp.id, 'Analyzing');
+    await waitForTag(() => h.certnTags(opp.id), 'CERTN - Analyzing');
+    const before = await waitForCheckStatus(stack, conn.id, opp.id, 'Analyzing');
     // Every callback so far has been answered (advance() awaits it), so once parked the check has seen them all.
     const fetchesAtAnalyzing = (await waitUntilParked(handle, 1)).length;
 
@@ -256,7 +242,7 @@ describe('background check workflow (real Temporal dev server, emulators over HT
     const done = await h.closedResult(conn, opp.id);
     expect(done.status).toBe('Complete');
     expect(done.history.map((e) => e.status)).toEqual(['Pending', 'In-Progress', 'Analyzing', 'Complete']);
-    await h.waitForTag(opp.id, 'CERTN - Complete');
+    await waitForTag(() => h.certnTags(opp.id), 'CERTN - Complete');
 
     const deliveriesAtComplete = stack.certn.deliveries().length;
     await stack.certn.setStatus(caseId, 'CANCELLED');
@@ -293,7 +279,7 @@ describe('background check workflow (real Temporal dev server, emulators over HT
   it('records a duplicate callback (same Certn event id) once and answers it 200', async () => {
     const { opp, caseId } = await h.startCheck(conn);
     await stack.certn.advance(caseId);
-    await h.waitForStatus(conn, opp.id, 'In-Progress');
+    await waitForCheckStatus(stack, conn.id, opp.id, 'In-Progress');
     const delivery = stack.certn.deliveries().find((d) => d.caseId === caseId);
     expect(delivery?.attempts.at(-1)?.statusCode).toBe(200);
 
@@ -381,7 +367,7 @@ describe('background check workflow (real Temporal dev server, emulators over HT
     async (vendorStatus) => {
       const { opp, caseId } = await h.startCheck(conn);
       await stack.certn.setStatus(caseId, 'APPLICANT_SUBMITTED');
-      await h.waitForTag(opp.id, 'CERTN - Analyzing');
+      await waitForTag(() => h.certnTags(opp.id), 'CERTN - Analyzing');
 
       await stack.certn.setStatus(caseId, vendorStatus);
       const result = await h.closedResult(conn, opp.id);
