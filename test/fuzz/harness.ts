@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { ADMIN_TOKEN, eventually, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 import {
   byteDamageArb,
   damage,
