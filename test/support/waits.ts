@@ -152,3 +152,26 @@ export function waitForPoller(
     200,
   );
 }
+
+/**
+ * Waits until every Lever delivery recorded for the opportunity on the connection (its inbox rows) is processed;
+ * resolves with their outcomes, oldest first.
+ */
+export function waitForInboxOutcomes(
+  stack: Pick<Stack, 'pool'>,
+  connectionId: string,
+  opportunityId: string,
+): Promise<string[]> {
+  return eventually(
+    async () => {
+      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
+        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
+         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
+        [connectionId, opportunityId],
+      );
+      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
+    },
+    30_000,
+    'every delivery of the opportunity processed',
+  );
+}
