@@ -42,7 +42,7 @@ import { createDataConverter } from '../src/temporal/data-converter';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../src/workflows/definitions';
 import { hireWorkflowId, type OnboardingState } from '../src/workflows/onboarding-definitions';
 import { connectLeverToCertn } from '../test/support/connect-certn';
-import { startedHandle } from '../test/support/stack';
+import { startedHandle } from '../test/support/waits';
 import {
   atExit,
   benchArgs,

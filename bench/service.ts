@@ -4,7 +4,8 @@ import { closeSync, cpSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../src/temporal/dev-server-process';
 import { temporalServerKind, type TemporalServerKind } from '../src/temporal/server-process';
-import { waitForPoller, workerIdentity } from '../test/support/pollers';
+import { workerIdentity } from '../test/support/pollers';
+import { waitForPoller } from '../test/support/waits';
 import { entryProcess, startServiceProcess, stopProcess } from '../test/support/service-process';
 import { atExit, treeRss } from './lib';
 

@@ -3,7 +3,6 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { certnSignature, hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
-import { FaultyEmulator, faultRoutes } from './faults';
 import {
   baseUrlOf,
   bodyParser,
@@ -16,8 +15,7 @@ import {
   startEmulator,
 } from './kit';
 import type { Running } from './kit';
-import { linkBaseRoutes } from './link-base';
-import { WebhookSender } from './webhook-sender';
+import { CallbackEmulator, callbackControlRoutes, type CallbackEmulatorOptions } from './vendor-emulator';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
@@ -90,11 +88,7 @@ export interface CertnPackage {
   check_types: string[];
 }
 
-export interface CertnEmulatorOptions {
-  /** null/undefined: cases move only through advance()/setStatus(); a number: each case advances one step every N ms. */
-  autoAdvanceMs?: number | null;
-  /** Delays before each retry of a failed webhook delivery. Default [200, 1000, 5000]. */
-  webhookRetryDelaysMs?: number[];
+export interface CertnEmulatorOptions extends CallbackEmulatorOptions {
   /** How long a signed pdf_url works (ms). Default one hour, as Certn's. */
   reportUrlTtlMs?: number;
   port?: number;
@@ -185,8 +179,6 @@ const DEFAULT_PACKAGES: { name: string; check_types: CertnCheckType[] }[] = [
   },
 ];
 
-const DEFAULT_RETRY_DELAYS_MS = [200, 1000, 5000];
-const WEBHOOK_TIMEOUT_MS = 10_000;
 const DEFAULT_REPORT_URL_TTL_MS = 60 * 60 * 1000;
 const UNDELIVERABLE_DOMAIN = '@undeliverable.test';
 
@@ -327,12 +319,11 @@ function buildPdf(lines: string[]): Buffer {
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-/** Faults (`FaultyEmulator`): a dropped webhook is never sent nor retried; only polling sees that change. */
-export class CertnEmulator extends FaultyEmulator {
-  readonly autoAdvanceMs: number | null;
-  readonly webhookRetryDelaysMs: number[];
-  /** Absolute base URL used in signed pdf_url links; falls back to the request's Host header when null. */
-  publicUrl: string | null = null;
+/**
+ * Faults (`FaultyEmulator`): a dropped webhook is never sent nor retried; only polling sees that change.
+ * `publicUrl` is what the signed pdf_url links start with.
+ */
+export class CertnEmulator extends CallbackEmulator<CertnDelivery> {
   /** Lifetime of the pdf_url links signed from now on (ms); a test shortens it to see one expire. */
   reportUrlTtlMs: number;
 
@@ -342,22 +333,11 @@ export class CertnEmulator extends FaultyEmulator {
   #invites: CertnInviteRecord[] = [];
   #reportFiles = new Map<string, ReportFileEntry>();
   #idempotency = new Map<string, { fingerprint: string; caseId: string }>();
-  #autoTimers = new Map<string, NodeJS.Timeout>();
-  readonly #webhooks: WebhookSender<CertnDelivery>;
-  #stopped = false;
   readonly #signingSecret = randomUUID();
 
   constructor(opts: CertnEmulatorOptions = {}) {
-    super();
-    this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
-    this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    super(opts, { signatureHeader: 'X-Signature' });
     this.reportUrlTtlMs = opts.reportUrlTtlMs ?? DEFAULT_REPORT_URL_TTL_MS;
-    this.#webhooks = new WebhookSender({
-      retryDelaysMs: this.webhookRetryDelaysMs,
-      timeoutMs: WEBHOOK_TIMEOUT_MS,
-      signatureHeader: 'X-Signature',
-      faults: this.faultInjector,
-    });
   }
 
   // ----- teams
@@ -423,10 +403,6 @@ export class CertnEmulator extends FaultyEmulator {
     return clone(this.#invites);
   }
 
-  deliveries(): CertnDelivery[] {
-    return this.#webhooks.deliveries();
-  }
-
   reportFiles(): CertnReportFileRecord[] {
     return [...this.#reportFiles.values()].map(({ id, case_id, file_name, created }) => ({
       id,
@@ -444,7 +420,7 @@ export class CertnEmulator extends FaultyEmulator {
    * CASE_ORDERED goes to APPLICANT_INVITED; IN_DISPUTE and the *_ACTION_REQUIRED states resume IN_PROGRESS.
    * Resolves after the first delivery attempt of each resulting webhook. 409 when there is no next step.
    */
-  async advance(caseId: string): Promise<CertnCase> {
+  override async advance(caseId: string): Promise<CertnCase> {
     const entry = this.#entry(caseId);
     const step = this.#nextStep(entry.data);
     if (!step) {
@@ -466,24 +442,12 @@ export class CertnEmulator extends FaultyEmulator {
     if (!isCaseStatus(status)) throw new CertnEmulatorError(400, `unknown case status ${String(status)}`);
     const entry = this.#entry(caseId);
     await this.#change(entry, (c) => this.#applyStatus(c, status, opts.score));
-    this.#scheduleAuto(caseId);
+    this.scheduleAuto(caseId);
     return clone(entry.data);
   }
 
-  /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
-  async redeliver(deliveryId: string): Promise<CertnDelivery> {
-    const delivery = await this.#webhooks.redeliver(deliveryId);
-    if (!delivery) throw new CertnEmulatorError(404, `no delivery ${deliveryId}`);
-    return delivery;
-  }
-
-  /** Stops auto-advance and retry timers and aborts webhook requests in flight. */
-  stop(): void {
-    this.#stopped = true;
-    for (const t of this.#autoTimers.values()) clearTimeout(t);
-    this.#autoTimers.clear();
-    this.#webhooks.stop();
-    this.faultInjector.stop();
+  protected override deliveryNotFound(deliveryId: string): Error {
+    return new CertnEmulatorError(404, `no delivery ${deliveryId}`);
   }
 
   // ----- public API operations (team-scoped; used by the HTTP routes)
@@ -555,7 +519,7 @@ export class CertnEmulator extends FaultyEmulator {
     if (sendInvite && this.#recordInvite(data)) {
       void this.#change(entry, (c) => this.#applyStatus(c, 'INVITE_UNDELIVERABLE'));
     }
-    this.#scheduleAuto(data.id);
+    this.scheduleAuto(data.id);
     return { case: clone(data), replayed: false };
   }
 
@@ -775,7 +739,7 @@ export class CertnEmulator extends FaultyEmulator {
         object_type: 'CASE',
       };
       const body = JSON.stringify(event);
-      await this.#webhooks.send({
+      await this.webhooks.send({
         id: randomUUID(),
         caseId: after.id,
         url: team.webhookUrl,
@@ -788,24 +752,9 @@ export class CertnEmulator extends FaultyEmulator {
     }
   }
 
-  #scheduleAuto(caseId: string): void {
-    const ms = this.autoAdvanceMs;
-    if (ms === null || this.#stopped || this.#autoTimers.has(caseId)) return;
+  protected override hasNextStep(caseId: string): boolean {
     const entry = this.#cases.get(caseId);
-    if (!entry || !this.#nextStep(entry.data)) return;
-    const timer = setTimeout(() => {
-      void (async () => {
-        try {
-          await this.advance(caseId);
-        } catch {
-          // the case reached a state without a next step meanwhile
-        } finally {
-          this.#autoTimers.delete(caseId);
-          this.#scheduleAuto(caseId);
-        }
-      })();
-    }, ms);
-    this.#autoTimers.set(caseId, timer);
+    return entry !== undefined && this.#nextStep(entry.data) !== null;
   }
 }
 
@@ -918,14 +867,7 @@ export function createCertnEmulatorApp(emulator: CertnEmulator): express.Express
   sandbox.get('/invites', (_req, res) => {
     res.json(emulator.invites());
   });
-  sandbox.get('/deliveries', (_req, res) => {
-    res.json(emulator.deliveries());
-  });
-  sandbox.post('/deliveries/:id/redeliver', async (req, res) => {
-    res.json(await emulator.redeliver(param(req, 'id')));
-  });
-  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
-  sandbox.use('/link-base', linkBaseRoutes(emulator));
+  sandbox.use(callbackControlRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
   app.use((_req: Request, res: Response) => {

@@ -3,22 +3,21 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
-import { FaultyEmulator, faultRoutes } from './faults';
 import {
   baseUrlOf,
   bearerOf,
   bodyParser,
   canonicalJson,
   clone,
+  codedErrorRoutes,
+  definitionListPage,
   emulatorApp,
-  errorHandler,
   now,
   param,
   startEmulator,
 } from './kit';
 import type { Running } from './kit';
-import { linkBaseRoutes } from './link-base';
-import { WebhookSender } from './webhook-sender';
+import { CallbackEmulator, callbackControlRoutes, type CallbackEmulatorOptions } from './vendor-emulator';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
@@ -68,11 +67,7 @@ export interface JustifactsOrderView {
   updatedAt: string;
 }
 
-export interface JustifactsEmulatorOptions {
-  /** null/undefined: orders move only through advance()/setStatus(); a number: one step every N ms. */
-  autoAdvanceMs?: number | null;
-  /** Delays before each retry of a failed callback delivery. Default [200, 1000, 5000]. */
-  webhookRetryDelaysMs?: number[];
+export interface JustifactsEmulatorOptions extends CallbackEmulatorOptions {
   port?: number;
 }
 
@@ -162,14 +157,7 @@ export const DEFAULT_JUSTIFACTS_PACKAGES: readonly JustifactsPackageDefinition[]
   },
 ];
 
-const DEFAULT_RETRY_DELAYS_MS = [200, 1000, 5000];
-const CALLBACK_TIMEOUT_MS = 10_000;
-
 /** JSON with object keys sorted, so two bodies that differ only in key order compare equal. */
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Request bodies
 
@@ -225,13 +213,11 @@ const parseBody = bodyParser(
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-/** Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change. */
-export class JustifactsEmulator extends FaultyEmulator {
-  readonly autoAdvanceMs: number | null;
-  readonly webhookRetryDelaysMs: number[];
-  /** Absolute base URL used in result URLs; falls back to the request's Host header when null. */
-  publicUrl: string | null = null;
-
+/**
+ * Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change.
+ * `publicUrl` is what the result URLs start with.
+ */
+export class JustifactsEmulator extends CallbackEmulator<JustifactsDelivery> {
   #accounts = new Map<string, Account>();
   /** Every key issued, to the account (its first key) it belongs to. */
   #keys = new Map<string, string>();
@@ -240,22 +226,13 @@ export class JustifactsEmulator extends FaultyEmulator {
   #orderRequests: JustifactsOrderRequestRecord[] = [];
   #invitations: JustifactsInvitationRecord[] = [];
   #idempotency = new Map<string, { fingerprint: string; orderId: string }>();
-  #autoTimers = new Map<string, NodeJS.Timeout>();
-  readonly #webhooks: WebhookSender<JustifactsDelivery>;
-  #stopped = false;
   readonly #signingSecret = randomUUID();
 
   constructor(opts: JustifactsEmulatorOptions = {}) {
-    super();
-    this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
-    this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    this.#webhooks = new WebhookSender({
-      retryDelaysMs: this.webhookRetryDelaysMs,
-      timeoutMs: CALLBACK_TIMEOUT_MS,
+    super(opts, {
       signatureHeader: 'X-Justifacts-Signature',
       userAgent: 'Justifacts-Callbacks',
       redirect: 'manual',
-      faults: this.faultInjector,
     });
   }
 
@@ -340,10 +317,6 @@ export class JustifactsEmulator extends FaultyEmulator {
     return clone(this.#invitations);
   }
 
-  deliveries(): JustifactsDelivery[] {
-    return this.#webhooks.deliveries();
-  }
-
   // ----- progress
 
   /**
@@ -351,7 +324,7 @@ export class JustifactsEmulator extends FaultyEmulator {
    * APPLICANT_STARTED is only reached through setStatus(). Resolves after the first delivery attempt of the
    * callback. 409 when there is no next step.
    */
-  async advance(orderId: string): Promise<JustifactsOrderView> {
+  override async advance(orderId: string): Promise<JustifactsOrderView> {
     const entry = this.#entry(orderId);
     const next = nextStatus(entry.data.status);
     if (!next) {
@@ -372,24 +345,12 @@ export class JustifactsEmulator extends FaultyEmulator {
     }
     const entry = this.#entry(orderId);
     await this.#change(entry, status);
-    this.#scheduleAuto(orderId);
+    this.scheduleAuto(orderId);
     return this.#view(entry);
   }
 
-  /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
-  async redeliver(deliveryId: string): Promise<JustifactsDelivery> {
-    const delivery = await this.#webhooks.redeliver(deliveryId);
-    if (!delivery) throw new JustifactsEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
-    return delivery;
-  }
-
-  /** Stops auto-advance and retry timers and aborts callback requests in flight. */
-  stop(): void {
-    this.#stopped = true;
-    for (const t of this.#autoTimers.values()) clearTimeout(t);
-    this.#autoTimers.clear();
-    this.#webhooks.stop();
-    this.faultInjector.stop();
+  protected override deliveryNotFound(deliveryId: string): Error {
+    return new JustifactsEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
   }
 
   // ----- public API operations (account-scoped; used by the HTTP routes)
@@ -473,7 +434,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       packageName: pkg.name,
       at: createdAt,
     });
-    this.#scheduleAuto(entry.data.orderId);
+    this.scheduleAuto(entry.data.orderId);
     return { order: this.#view(entry, baseUrl), replayed: false };
   }
 
@@ -510,15 +471,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       ['Result', 'Clear'],
       ['Completed', data.updatedAt],
     ];
-    return [
-      '<!doctype html>',
-      '<html><head><meta charset="utf-8"><title>Justifacts background check results</title></head><body>',
-      '<h1>Justifacts background check results</h1>',
-      '<dl>',
-      ...rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`),
-      '</dl>',
-      '</body></html>',
-    ].join('\n');
+    return definitionListPage('Justifacts background check results', rows);
   }
 
   // ----- internals
@@ -600,7 +553,7 @@ export class JustifactsEmulator extends FaultyEmulator {
       occurredAt,
     };
     const body = JSON.stringify(event);
-    await this.#webhooks.send({
+    await this.webhooks.send({
       id: randomUUID(),
       orderId: entry.data.orderId,
       url: callback.url,
@@ -612,24 +565,9 @@ export class JustifactsEmulator extends FaultyEmulator {
     });
   }
 
-  #scheduleAuto(orderId: string): void {
-    const ms = this.autoAdvanceMs;
-    if (ms === null || this.#stopped || this.#autoTimers.has(orderId)) return;
+  protected override hasNextStep(orderId: string): boolean {
     const entry = this.#orders.get(orderId);
-    if (!entry || !nextStatus(entry.data.status)) return;
-    const timer = setTimeout(() => {
-      void (async () => {
-        try {
-          await this.advance(orderId);
-        } catch {
-          // the order reached a state without a next step meanwhile
-        } finally {
-          this.#autoTimers.delete(orderId);
-          this.#scheduleAuto(orderId);
-        }
-      })();
-    }, ms);
-    this.#autoTimers.set(orderId, timer);
+    return entry !== undefined && nextStatus(entry.data.status) !== null;
   }
 }
 
@@ -751,34 +689,15 @@ export function createJustifactsEmulatorApp(emulator: JustifactsEmulator): expre
   sandbox.get('/invitations', (_req, res) => {
     res.json(emulator.invitations());
   });
-  sandbox.get('/deliveries', (_req, res) => {
-    res.json(emulator.deliveries());
-  });
-  sandbox.post('/deliveries/:id/redeliver', async (req, res) => {
-    res.json(await emulator.redeliver(param(req, 'id')));
-  });
-  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
-  sandbox.use('/link-base', linkBaseRoutes(emulator));
+  sandbox.use(callbackControlRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
-  app.use((_req: Request, res: Response) => {
-    sendError(res, 404, 'not_found', 'Not found.');
+  codedErrorRoutes(app, sendError, (err) => (err instanceof JustifactsEmulatorError ? err : null), {
+    notFound: 'not_found',
+    invalid: 'invalid_request',
+    tooLarge: { code: 'payload_too_large', message: 'The request body is too large.' },
+    internal: 'internal',
   });
-
-  app.use(
-    errorHandler({
-      own: (err, res) => {
-        if (!(err instanceof JustifactsEmulatorError)) return false;
-        sendError(res, err.status, err.code, err.message);
-        return true;
-      },
-      parseFailed: (res, message) =>
-        sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${message}`),
-      tooLarge: (res) => sendError(res, 413, 'payload_too_large', 'The request body is too large.'),
-      clientError: (res, status, message) => sendError(res, status, 'invalid_request', message),
-      internal: (res, message) => sendError(res, 500, 'internal', message ?? 'Internal server error.'),
-    }),
-  );
   return app;
 }
 

@@ -115,6 +115,43 @@ export function errorHandler(answers: ErrorAnswers): ErrorRequestHandler {
   };
 }
 
+/** An emulator error that carries the status and the code of its answer. */
+export interface CodedError<C extends string> {
+  status: number;
+  code: C;
+  message: string;
+}
+
+/**
+ * The end of an app whose error answers all go through `send(res, status, code, message)`: a 404 `codes.notFound`
+ * for any other route, then `errorHandler` with the emulator's own errors (`own` returns them, else null) as they
+ * are, bad JSON and other 4xx as `codes.invalid`, a body over the limit as `codes.tooLarge`, the rest a 500.
+ */
+export function codedErrorRoutes<C extends string>(
+  app: Express,
+  send: (res: Response, status: number, code: C, message: string) => void,
+  own: (err: unknown) => CodedError<C> | null,
+  codes: { notFound: C; invalid: C; tooLarge: { code: C; message: string }; internal: C },
+): void {
+  app.use((_req: Request, res: Response) => {
+    send(res, 404, codes.notFound, 'Not found.');
+  });
+  app.use(
+    errorHandler({
+      own: (err, res) => {
+        const coded = own(err);
+        if (!coded) return false;
+        send(res, coded.status, coded.code, coded.message);
+        return true;
+      },
+      parseFailed: (res, message) => send(res, 400, codes.invalid, `The body is not valid JSON: ${message}`),
+      tooLarge: (res) => send(res, 413, codes.tooLarge.code, codes.tooLarge.message),
+      clientError: (res, status, message) => send(res, status, codes.invalid, message),
+      internal: (res, message) => send(res, 500, codes.internal, message ?? 'Internal server error.'),
+    }),
+  );
+}
+
 /** A parser of request bodies with a schema (a missing body is `{}`) that throws the emulator's own 400. */
 export function bodyParser(invalid: (error: z.ZodError) => Error) {
   return <S extends z.ZodType>(schema: S, body: unknown): z.infer<S> => {
@@ -157,4 +194,22 @@ export function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+/** Text for HTML: `&`, `<`, `>`, `"` and `'` as numeric character references. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A vendor's result or report page: `title` as its title and heading, then `rows` as a definition list. */
+export function definitionListPage(title: string, rows: [string, string][]): string {
+  return [
+    '<!doctype html>',
+    `<html><head><meta charset="utf-8"><title>${title}</title></head><body>`,
+    `<h1>${title}</h1>`,
+    '<dl>',
+    ...rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`),
+    '</dl>',
+    '</body></html>',
+  ].join('\n');
 }

@@ -3,21 +3,21 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import { z } from 'zod';
 import { hexSignatureMatches, hmacSha256Hex } from '../src/integrations/signature';
-import { FaultyEmulator, faultRoutes } from './faults';
 import {
   baseUrlOf,
   bodyParser,
   canonicalJson,
   clone,
+  codedErrorRoutes,
+  definitionListPage,
   emulatorApp,
-  errorHandler,
+  escapeHtml,
   now,
   param,
   startEmulator,
 } from './kit';
 import type { Running } from './kit';
-import { linkBaseRoutes } from './link-base';
-import { WebhookSender } from './webhook-sender';
+import { CallbackEmulator, callbackControlRoutes, type CallbackEmulatorOptions } from './vendor-emulator';
 import type { DeliveryAttempt, DeliveryRecord } from './webhook-sender';
 
 /**
@@ -65,11 +65,7 @@ export interface VictigOrderView {
   results: VictigResults | null;
 }
 
-export interface VictigEmulatorOptions {
-  /** null/undefined: orders move only through advance()/setStatus(); a number: one step every N ms. */
-  autoAdvanceMs?: number | null;
-  /** Delays before each retry of a failed callback delivery. Default [200, 1000, 5000]. */
-  webhookRetryDelaysMs?: number[];
+export interface VictigEmulatorOptions extends CallbackEmulatorOptions {
   port?: number;
 }
 
@@ -266,8 +262,6 @@ const DEFAULT_SUB_CLIENTS: VictigSubClient[] = [
 ];
 const DEFAULT_RESULTS = { flagged: false, decision: 'Eligible', summary: 'No records found.' };
 
-const DEFAULT_RETRY_DELAYS_MS = [200, 1000, 5000];
-const CALLBACK_TIMEOUT_MS = 10_000;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const FAILURE_CODES: Record<number, string> = {
@@ -293,42 +287,27 @@ function blank(value: string | null | undefined): boolean {
   return value === null || value === undefined || value.trim() === '';
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The emulator
 
-/** Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change. */
-export class VictigEmulator extends FaultyEmulator {
-  readonly autoAdvanceMs: number | null;
-  readonly webhookRetryDelaysMs: number[];
-  /** Absolute base URL used in report links; falls back to the request's Host header when null. */
-  publicUrl: string | null = null;
-
+/**
+ * Faults (`FaultyEmulator`): a dropped callback is never sent nor retried; only polling sees that change.
+ * `publicUrl` is what the report links start with.
+ */
+export class VictigEmulator extends CallbackEmulator<VictigDelivery> {
   #accounts = new Map<string, Account>();
   #orders = new Map<string, VictigOrderRecord>();
   #requests: VictigOrderRequestRecord[] = [];
   #quickApps: VictigQuickAppRecord[] = [];
   #idempotency = new Map<string, { fingerprint: string; orderId: string }>();
   #failures: { remaining: number; status: number } = { remaining: 0, status: 503 };
-  #autoTimers = new Map<string, NodeJS.Timeout>();
-  readonly #webhooks: WebhookSender<VictigDelivery>;
-  #stopped = false;
   readonly #signingSecret = randomUUID();
 
   constructor(opts: VictigEmulatorOptions = {}) {
-    super();
-    this.autoAdvanceMs = opts.autoAdvanceMs ?? null;
-    this.webhookRetryDelaysMs = opts.webhookRetryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
-    this.#webhooks = new WebhookSender({
-      retryDelaysMs: this.webhookRetryDelaysMs,
-      timeoutMs: CALLBACK_TIMEOUT_MS,
+    super(opts, {
       signatureHeader: 'X-Victig-Signature',
       userAgent: 'VICTIG-Callbacks/1.0',
       redirect: 'manual',
-      faults: this.faultInjector,
     });
   }
 
@@ -430,10 +409,6 @@ export class VictigEmulator extends FaultyEmulator {
     return clone(this.#quickApps);
   }
 
-  deliveries(): VictigDelivery[] {
-    return this.#webhooks.deliveries();
-  }
-
   // ----- progress
 
   /**
@@ -441,7 +416,7 @@ export class VictigEmulator extends FaultyEmulator {
    * (defaults: not flagged, decision 'Eligible'). Resolves after the first attempt of the callback.
    * 409 from COMPLETE or CANCELLED.
    */
-  async advance(orderId: string, results?: VictigResultsInput): Promise<VictigOrderRecord> {
+  override async advance(orderId: string, results?: VictigResultsInput): Promise<VictigOrderRecord> {
     const order = this.#order(orderId);
     const next = this.#nextStatus(order.status);
     if (next === null) {
@@ -452,7 +427,7 @@ export class VictigEmulator extends FaultyEmulator {
       );
     }
     await this.#change(order, next, results);
-    this.#scheduleAuto(orderId);
+    this.scheduleAuto(orderId);
     return clone(order);
   }
 
@@ -466,24 +441,12 @@ export class VictigEmulator extends FaultyEmulator {
     if (!parsed.success) throw new VictigEmulatorError(400, 'invalid_request', describeIssues(parsed.error));
     const order = this.#order(orderId);
     await this.#change(order, parsed.data.status, parsed.data.results);
-    this.#scheduleAuto(orderId);
+    this.scheduleAuto(orderId);
     return clone(order);
   }
 
-  /** Sends the delivery's same body again now; resolves with the delivery after that attempt. */
-  async redeliver(deliveryId: string): Promise<VictigDelivery> {
-    const delivery = await this.#webhooks.redeliver(deliveryId);
-    if (!delivery) throw new VictigEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
-    return delivery;
-  }
-
-  /** Stops auto-advance and retry timers and aborts callbacks in flight. */
-  stop(): void {
-    this.#stopped = true;
-    for (const t of this.#autoTimers.values()) clearTimeout(t);
-    this.#autoTimers.clear();
-    this.#webhooks.stop();
-    this.faultInjector.stop();
+  protected override deliveryNotFound(deliveryId: string): Error {
+    return new VictigEmulatorError(404, 'not_found', `no delivery ${deliveryId}`);
   }
 
   // ----- public API operations (account-scoped; used by the HTTP routes)
@@ -583,7 +546,7 @@ export class VictigEmulator extends FaultyEmulator {
       phone: blank(body.applicant.phone) ? null : (body.applicant.phone ?? null),
       at,
     });
-    this.#scheduleAuto(order.orderId);
+    this.scheduleAuto(order.orderId);
     return { order: clone(order), replayed: false };
   }
 
@@ -630,15 +593,7 @@ export class VictigEmulator extends FaultyEmulator {
       ['Flagged', order.results.flagged ? 'Yes' : 'No'],
       ['Summary', order.results.summary],
     ];
-    return [
-      '<!doctype html>',
-      '<html><head><meta charset="utf-8"><title>VICTIG background check report</title></head><body>',
-      '<h1>VICTIG background check report</h1>',
-      '<dl>',
-      ...rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`),
-      '</dl>',
-      '</body></html>',
-    ].join('\n');
+    return definitionListPage('VICTIG background check report', rows);
   }
 
   // ----- internals
@@ -733,7 +688,7 @@ export class VictigEmulator extends FaultyEmulator {
       occurredAt: order.updatedAt,
     };
     const body = JSON.stringify(event);
-    await this.#webhooks.send({
+    await this.webhooks.send({
       id: randomUUID(),
       orderId: order.orderId,
       url: account.callbackUrl,
@@ -745,18 +700,9 @@ export class VictigEmulator extends FaultyEmulator {
     });
   }
 
-  #scheduleAuto(orderId: string): void {
-    const ms = this.autoAdvanceMs;
-    if (ms === null || this.#stopped || this.#autoTimers.has(orderId)) return;
+  protected override hasNextStep(orderId: string): boolean {
     const order = this.#orders.get(orderId);
-    if (!order || this.#nextStatus(order.status) === null) return;
-    const timer = setTimeout(() => {
-      this.#autoTimers.delete(orderId);
-      this.advance(orderId).catch(() => {
-        // the order reached a state without a next step meanwhile
-      });
-    }, ms);
-    this.#autoTimers.set(orderId, timer);
+    return order !== undefined && this.#nextStatus(order.status) !== null;
   }
 }
 
@@ -866,39 +812,20 @@ export function createVictigEmulatorApp(emulator: VictigEmulator): express.Expre
   sandbox.get('/quick-apps', (_req, res) => {
     res.json(emulator.quickApps());
   });
-  sandbox.get('/deliveries', (_req, res) => {
-    res.json(emulator.deliveries());
-  });
-  sandbox.post('/deliveries/:id/redeliver', async (req, res) => {
-    res.json(await emulator.redeliver(param(req, 'id')));
-  });
   sandbox.post('/fail-next', (req, res) => {
     const body = parseBody(failNextSchema, req.body as unknown);
     emulator.failNext(body.count, body.status);
     res.json({ ok: true });
   });
-  sandbox.use('/faults', faultRoutes(emulator.faultInjector));
-  sandbox.use('/link-base', linkBaseRoutes(emulator));
+  sandbox.use(callbackControlRoutes(emulator));
   app.use('/_sandbox', sandbox);
 
-  app.use((_req: Request, res: Response) => {
-    sendError(res, 404, 'not_found', 'Not found.');
+  codedErrorRoutes(app, sendError, (err) => (err instanceof VictigEmulatorError ? err : null), {
+    notFound: 'not_found',
+    invalid: 'invalid_request',
+    tooLarge: { code: 'invalid_request', message: 'The body is too large.' },
+    internal: 'internal_error',
   });
-
-  app.use(
-    errorHandler({
-      own: (err, res) => {
-        if (!(err instanceof VictigEmulatorError)) return false;
-        sendError(res, err.status, err.code, err.message);
-        return true;
-      },
-      parseFailed: (res, message) =>
-        sendError(res, 400, 'invalid_request', `The body is not valid JSON: ${message}`),
-      tooLarge: (res) => sendError(res, 413, 'invalid_request', 'The body is too large.'),
-      clientError: (res, status, message) => sendError(res, status, 'invalid_request', message),
-      internal: (res, message) => sendError(res, 500, 'internal_error', message ?? 'Internal server error.'),
-    }),
-  );
   return app;
 }
 

@@ -15,7 +15,8 @@ import { parseArgs } from 'node:util';
 import globalSetup from '../test/support/global-setup';
 import globalTeardown from '../test/support/global-teardown';
 import { startStack } from '../test/support/stack';
-import { FUZZ_PUBLIC_LIMITS, fuzzProperties, setUpFuzz, type Figures } from '../test/fuzz/harness';
+import { fuzzProperties } from '../test/fuzz/families';
+import { FUZZ_PUBLIC_LIMITS, setUpFuzz, type Figures } from '../test/fuzz/harness';
 
 const { values: args } = parseArgs({
   options: {

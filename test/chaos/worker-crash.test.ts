@@ -5,10 +5,10 @@ import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/cer
 import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { connectLeverToCertn } from '../support/connect-certn';
-import { lastPolls, waitForPoller, workerIdentity } from '../support/pollers';
+import { lastPolls, workerIdentity } from '../support/pollers';
 import { isRunning } from '../support/processes';
 import { entryProcess, startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually } from '../support/stack';
+import { eventually, waitForPoller } from '../support/waits';
 import { freePort } from '../../src/temporal/dev-server-process';
 import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { eventually, startStack, ADMIN_TOKEN, type Stack } from '../support/stack';
+import { startStack, ADMIN_TOKEN, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 /** `expect.any(String)` without the `any` type. */
 const anyString: unknown = expect.any(String);

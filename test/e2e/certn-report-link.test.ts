@@ -1,5 +1,6 @@
 import { checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 /**
  * The Certn report link on a Lever profile keeps working after Certn's own signed pdf_url has expired: it points at

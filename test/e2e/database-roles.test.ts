@@ -9,7 +9,8 @@ import { checkRuntimeDatabase, inspectRuntimeDatabase, RUNTIME_ROLE } from '../.
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { asOwner } from '../support/database';
 import { startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually, startedHandle, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually, startedHandle } from '../support/waits';
 
 /**
  * The service connects to PostgreSQL as a role that holds only the rights it uses (granted to bgc_runtime by a

@@ -1,7 +1,8 @@
 import type { CheckState } from '../../src/workflows/definitions';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { runFaultScenario, summaryLines } from '../support/fault-scenario';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 /**
  * Vendor and ATS trouble in miniature: the Lever and Certn emulators fault 30% of their API calls (10% answered

@@ -9,7 +9,8 @@ import { listen, type RunningServer } from '../../sandbox/kit';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { describeLeverFlood, floodWhileLeverDelivers, watchConnectionReads } from '../support/flood';
 import { leverBody } from '../support/flood-client';
-import { ADMIN_TOKEN, eventually, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 /**
  * Work before authentication (README, Security: floods and rate limits). The public routes read connections

@@ -4,7 +4,8 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { ADMIN_TOKEN, eventually, serviceDataConverter, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, serviceDataConverter, startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 import {
   cancelCheckSignal,
   checkWorkflowId,

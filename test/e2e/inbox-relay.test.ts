@@ -2,7 +2,8 @@ import type { WebhookDelivery } from '../../sandbox/lever-emulator';
 import { WebhookInbox } from '../../src/db/inbox';
 import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 const BURST = 30;
 

@@ -1,5 +1,6 @@
 import { checkStateQuery, checkWorkflowId } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack, type StackOptions } from '../support/stack';
+import { startStack, type Stack, type StackOptions } from '../support/stack';
+import { eventually } from '../support/waits';
 
 /**
  * Lever allows 10 requests/s per API key (burst 20) and answers 429 beyond. Every check makes four Lever calls

@@ -1,7 +1,7 @@
 import { leverSignature } from '../../src/integrations/signature';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { startStack, type Stack } from '../support/stack';
-import { eventually, waitForCheckStatus, waitForOnlyTag } from '../support/waits';
+import { waitForCheckStatus, waitForInboxOutcomes, waitForOnlyTag } from '../support/waits';
 
 const CERTN_TAG = /^CERTN - /;
 
@@ -135,14 +135,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const [second] = await stack.lever.moveToStage(opp.id, stageId('Background Check'));
     expect(second?.attempts.at(-1)?.status).toBe(202);
     // The second delivery is answered once recorded; its start follows and finds the check running.
-    const outcomes = await eventually(async () => {
-      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
-        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
-         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
-        [conn.id, opp.id],
-      );
-      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
-    });
+    const outcomes = await waitForInboxOutcomes(stack, conn.id, opp.id);
     expect(outcomes).toEqual(['started', 'already-running']);
     expect(casesFor(opp.emails[0]!)).toHaveLength(1);
   });

@@ -8,7 +8,7 @@ import {
   type OnboardingState,
 } from '../../src/workflows/onboarding-definitions';
 import { decodeHistory, startStack, type Stack } from '../support/stack';
-import { eventually, waitForNote, waitForState } from '../support/waits';
+import { startedHandle, waitForInboxOutcomes, waitForNote, waitForState } from '../support/waits';
 
 const START_MS = Date.UTC(2025, 2, 3); // 2025-03-03
 const SALARY = 187_654;
@@ -127,8 +127,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     stack.temporal.workflow.getHandle(hireWorkflowId(conn.id, opportunityId));
   /** The hire's result: the webhook is answered once recorded, and its workflow starts right after. */
   const resultFor = async (opportunityId: string) => {
-    const handle = handleFor(opportunityId);
-    await eventually(() => handle.describe(), 10_000, 'the hire workflow to start');
+    const handle = await startedHandle(handleFor(opportunityId), 10_000);
     return (await handle.result()) as OnboardingState;
   };
   const hiresFor = (opportunityId: string) =>
@@ -292,14 +291,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     expect(second?.attempts.at(-1)?.status).toBe(202);
 
     // The second delivery is answered once recorded; its start follows and finds the hire done.
-    const outcomes = await eventually(async () => {
-      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
-        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
-         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
-        [conn.id, opp.id],
-      );
-      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
-    });
+    const outcomes = await waitForInboxOutcomes(stack, conn.id, opp.id);
     expect(outcomes).toEqual(['started', 'already-running']);
     await pause(1500);
     expect(hiresFor(opp.id)).toHaveLength(1);

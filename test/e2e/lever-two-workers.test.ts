@@ -11,9 +11,9 @@ import {
 import { freePort } from '../../src/temporal/dev-server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { connectLeverToCertn, type ProcessConnection } from '../support/connect-certn';
-import { waitForPoller, workerIdentity } from '../support/pollers';
+import { workerIdentity } from '../support/pollers';
 import { entryProcess, startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually } from '../support/stack';
+import { eventually, waitForPoller } from '../support/waits';
 
 const BULK = 40;
 const OTHER = 3;

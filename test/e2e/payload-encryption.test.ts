@@ -7,7 +7,8 @@ import {
   STATUS_IN_ONE_STEP_PATCH,
   vendorEventSignal,
 } from '../../src/workflows/definitions';
-import { ADMIN_TOKEN, eventually, serviceDataConverter, startStack, type Stack } from '../support/stack';
+import { ADMIN_TOKEN, serviceDataConverter, startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 const UI_ORIGIN = 'http://127.0.0.1:8233';
 

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { certnSignature, leverSignature } from '../../src/integrations/signature';
 import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
-import { eventually, startStack, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
+import { eventually } from '../support/waits';
 
 const HOUR = 60 * 60 * 1000;
 const DAY = 24 * HOUR;

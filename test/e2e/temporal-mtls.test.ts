@@ -11,7 +11,7 @@ import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lev
 import { freePort } from '../../src/temporal/dev-server-process';
 import { connectLeverToCertn } from '../support/connect-certn';
 import { startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually } from '../support/stack';
+import { eventually } from '../support/waits';
 import { SERVER_NAME, testCertificates } from '../support/tls-certificates';
 
 /**

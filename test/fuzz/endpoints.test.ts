@@ -1,13 +1,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import { startStack, type Stack } from '../support/stack';
-import {
-  FUZZ_PUBLIC_LIMITS,
-  fuzzProperties,
-  setUpFuzz,
-  type FuzzContext,
-  type FuzzProperty,
-} from './harness';
+import { fuzzProperties } from './families';
+import { FUZZ_PUBLIC_LIMITS, setUpFuzz, type FuzzContext, type FuzzProperty } from './harness';
 
 /**
  * Property-based fuzzing of every public endpoint over real HTTP (raw sockets, so any bytes go): random and

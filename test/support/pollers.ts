@@ -49,27 +49,3 @@ export async function lastPolls(
     await connection.close();
   }
 }
-
-/** Waits until Temporal lists `identity` among the task queue's pollers; returns the last polls as listed then. */
-export async function waitForPoller(
-  address: string,
-  taskQueue: string,
-  identity: string,
-  timeoutMs = 90_000,
-): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const polls = await lastPolls(address, taskQueue);
-      if (polls.has(identity)) return polls;
-    } catch (err) {
-      last = err; // e.g. the server is still starting
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(
-    `Temporal did not list ${identity} polling ${taskQueue} within ${timeoutMs} ms` +
-      (last instanceof Error ? `: ${last.message}` : ''),
-  );
-}

@@ -9,10 +9,10 @@ import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/t
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { connectLeverToCertn, type ProcessConnection } from './connect-certn';
 import { startLoadBalancer, type RunningLoadBalancer } from './load-balancer';
-import { waitForPoller, workerIdentity } from './pollers';
+import { workerIdentity } from './pollers';
 import { isRunning, type ProcessInfo } from './processes';
 import { entryProcess, startServiceProcess, stopProcess } from './service-process';
-import { eventually } from './stack';
+import { eventually, waitForPoller } from './waits';
 
 /**
  * The service on its production shape, crashed while it works: the Temporal server persisting to PostgreSQL, two API

@@ -390,6 +390,3 @@ export async function decodeHistory<T extends object>(history: T): Promise<T> {
   await walk(history);
   return history;
 }
-
-// The wait helpers live in ./waits; these two stay importable from here for the tests that take them with the stack.
-export { eventually, startedHandle } from './waits';

@@ -1,6 +1,7 @@
 import type { QueryDefinition, WorkflowHandle } from '@temporalio/client';
 import type { CheckStatus } from '../../src/domain/status';
 import { checkStateQuery, checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
+import { lastPolls } from './pollers';
 import type { Stack } from './stack';
 
 /**
@@ -8,11 +9,12 @@ import type { Stack } from './stack';
  * was waiting for after its timeout.
  */
 
-/** Polls until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
+/** Polls every `intervalMs` until `probe` returns a value other than undefined, or fails after `timeoutMs`. */
 export async function eventually<T>(
   probe: () => Promise<T | undefined> | T | undefined,
   timeoutMs = 30_000,
   what = 'condition',
+  intervalMs = 100,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -23,7 +25,7 @@ export async function eventually<T>(
     } catch (err) {
       last = err;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
 }
@@ -127,5 +129,49 @@ export function waitForJustifactsOrder(stack: Pick<Stack, 'justifacts'>, referen
     () => stack.justifacts.orders().find((o) => o.reference === reference),
     30_000,
     'the Justifacts order',
+  );
+}
+
+/**
+ * Waits until Temporal lists `identity` among the task queue's pollers (every 200 ms: each look is a connection of
+ * its own); returns the last polls as listed then. Errors meanwhile (e.g. the server is still starting) are retried.
+ */
+export function waitForPoller(
+  address: string,
+  taskQueue: string,
+  identity: string,
+  timeoutMs = 90_000,
+): Promise<Map<string, number>> {
+  return eventually(
+    async () => {
+      const polls = await lastPolls(address, taskQueue);
+      return polls.has(identity) ? polls : undefined;
+    },
+    timeoutMs,
+    `Temporal to list ${identity} polling ${taskQueue}`,
+    200,
+  );
+}
+
+/**
+ * Waits until every Lever delivery recorded for the opportunity on the connection (its inbox rows) is processed;
+ * resolves with their outcomes, oldest first.
+ */
+export function waitForInboxOutcomes(
+  stack: Pick<Stack, 'pool'>,
+  connectionId: string,
+  opportunityId: string,
+): Promise<string[]> {
+  return eventually(
+    async () => {
+      const rows = await stack.pool.query<{ outcome: string; processed: boolean }>(
+        `SELECT outcome, processed_at IS NOT NULL AS processed FROM webhook_inbox
+         WHERE connection_id = $1 AND data->>'opportunityId' = $2 ORDER BY id`,
+        [connectionId, opportunityId],
+      );
+      return rows.rows.every((r) => r.processed) ? rows.rows.map((r) => r.outcome) : undefined;
+    },
+    30_000,
+    'every delivery of the opportunity processed',
   );
 }

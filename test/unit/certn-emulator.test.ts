@@ -1,12 +1,12 @@
-import express from 'express';
 import { certnSignature, hexSignatureMatches } from '../../src/integrations/signature';
-import { listen, type RunningServer } from '../../sandbox/kit';
+import type { RunningServer } from '../../sandbox/kit';
 import {
   CERTN_CASE_STATUSES,
   startCertnEmulator,
   type CertnCase,
   type RunningCertnEmulator,
 } from '../../sandbox/certn-emulator';
+import { startCallbackReceiver } from '../support/callback-receiver';
 import { waitUntil } from '../support/waits';
 
 const KEY = 'team-a-key';
@@ -20,26 +20,11 @@ interface ReceivedWebhook {
 }
 
 /** A webhook receiver that records raw bodies; answers `failFirst` requests with 500 before answering 200. */
-async function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedWebhook[] }> {
-  const received: ReceivedWebhook[] = [];
-  let failuresLeft = failFirst;
-  const app = express();
-  app.post('/hooks/certn', express.raw({ type: '*/*' }), (req, res) => {
-    const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
-    received.push({
-      raw,
-      signature: req.get('x-signature'),
-      event: JSON.parse(raw) as ReceivedWebhook['event'],
-    });
-    if (failuresLeft > 0) {
-      failuresLeft -= 1;
-      res.status(500).send('boom');
-      return;
-    }
-    res.status(204).end();
+function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedWebhook[] }> {
+  return startCallbackReceiver('/hooks/certn', failFirst, (body, req): ReceivedWebhook => {
+    const raw = body.toString('utf8');
+    return { raw, signature: req.get('x-signature'), event: JSON.parse(raw) as ReceivedWebhook['event'] };
   });
-  const server = await listen(app);
-  return Object.assign(server, { received });
 }
 
 async function call(

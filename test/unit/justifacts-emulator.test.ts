@@ -12,6 +12,7 @@ import {
   verifyJustifactsCallback,
   type JustifactsOrderRequest,
 } from '../../src/vendors/justifacts/client';
+import { startCallbackReceiver } from '../support/callback-receiver';
 import { waitUntil } from '../support/waits';
 
 const KEY = 'jweb-account-a';
@@ -25,25 +26,12 @@ interface ReceivedCallback {
 }
 
 /** A callback receiver recording raw bodies; answers `failFirst` requests with 500 before answering 204. */
-async function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedCallback[] }> {
-  const received: ReceivedCallback[] = [];
-  let failuresLeft = failFirst;
-  const app = express();
-  app.post('/callbacks/justifacts', express.raw({ type: () => true }), (req, res) => {
-    received.push({
-      raw: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
-      signature: req.get('x-justifacts-signature'),
-      userAgent: req.get('user-agent'),
-    });
-    if (failuresLeft > 0) {
-      failuresLeft -= 1;
-      res.status(500).send('boom');
-      return;
-    }
-    res.status(204).end();
-  });
-  const server = await listen(app);
-  return Object.assign(server, { received });
+function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedCallback[] }> {
+  return startCallbackReceiver('/callbacks/justifacts', failFirst, (raw, req): ReceivedCallback => ({
+    raw,
+    signature: req.get('x-justifacts-signature'),
+    userAgent: req.get('user-agent'),
+  }));
 }
 
 /** Raw HTTP call to the emulator, to see statuses and error bodies the client turns into exceptions. */

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { freePort } from '../../src/temporal/dev-server-process';
-import { waitForPoller, workerIdentity } from '../support/pollers';
+import { workerIdentity } from '../support/pollers';
 import {
   RUN_MARK_VARIABLE,
   descendants,
@@ -12,7 +12,7 @@ import {
   type ProcessInfo,
 } from '../support/processes';
 import { entryProcess, startServiceProcess, stopProcess } from '../support/service-process';
-import { eventually } from '../support/stack';
+import { eventually, waitForPoller } from '../support/waits';
 
 /**
  * The test support that runs the API and the worker as processes (test/support/service-process.ts): tsx runs each

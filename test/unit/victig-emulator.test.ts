@@ -1,6 +1,5 @@
-import express from 'express';
 import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
-import { listen, type RunningServer } from '../../sandbox/kit';
+import type { RunningServer } from '../../sandbox/kit';
 import { startVictigEmulator, type RunningVictigEmulator } from '../../sandbox/victig-emulator';
 import {
   VictigClient,
@@ -10,6 +9,7 @@ import {
   type VictigCallbackEvent,
   type VictigOrderRequest,
 } from '../../src/vendors/victig/client';
+import { startCallbackReceiver } from '../support/callback-receiver';
 import { waitUntil } from '../support/waits';
 
 const ACCOUNT = 'acme';
@@ -23,28 +23,20 @@ interface ReceivedCallback {
 }
 
 /** A callback receiver that verifies with verifyVictigCallback; answers `failFirst` valid ones with 500 first. */
-async function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedCallback[] }> {
-  const received: ReceivedCallback[] = [];
-  let failuresLeft = failFirst;
-  const app = express();
-  app.post('/hooks/victig', express.raw({ type: '*/*' }), (req, res) => {
-    const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const signature = req.get('x-victig-signature');
-    const verdict = verifyVictigCallback(raw, signature, SECRET);
-    received.push({ raw: raw.toString('utf8'), signature, verdict });
-    if (!verdict.ok) {
+function startReceiver(failFirst = 0): Promise<RunningServer & { received: ReceivedCallback[] }> {
+  return startCallbackReceiver(
+    '/hooks/victig',
+    failFirst,
+    (raw, req): ReceivedCallback => {
+      const signature = req.get('x-victig-signature');
+      return { raw: raw.toString('utf8'), signature, verdict: verifyVictigCallback(raw, signature, SECRET) };
+    },
+    ({ verdict }, res) => {
+      if (verdict.ok) return false;
       res.status(verdict.status).json({ detail: verdict.detail });
-      return;
-    }
-    if (failuresLeft > 0) {
-      failuresLeft -= 1;
-      res.status(500).send('boom');
-      return;
-    }
-    res.status(204).end();
-  });
-  const server = await listen(app);
-  return Object.assign(server, { received });
+      return true;
+    },
+  );
 }
 
 const orderBody = (
