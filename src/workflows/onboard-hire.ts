@@ -1,6 +1,4 @@
 import {
-  ActivityFailure,
-  ApplicationFailure,
   condition,
   log,
   patched,
@@ -14,6 +12,7 @@ import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
 import type { Omission } from '../vendors/justworks/pending-hire';
 import { SIGNAL_ARGUMENT_REQUIRED_PATCH } from './definitions';
+import { activityRetry, externalCalls, failureMessage, failureType, isFinalFailure } from './failures';
 import {
   onboardingStateQuery,
   stopOnboardingSignal,
@@ -27,17 +26,6 @@ export const FIRST_RECHECK_MS = 15_000;
 export const MAX_RECHECK_MS = 6 * 60 * 60 * 1000;
 export const WATCH_DAYS = 14;
 const WATCH_MS = WATCH_DAYS * 24 * 60 * 60 * 1000;
-
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
-    return err.cause.type ?? undefined;
-  return undefined;
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Lever refused our API key: nothing can be read or written there any more. */
 class LeverAccessDenied extends Error {}
@@ -62,19 +50,13 @@ class LeverAccessDenied extends Error {}
  * candidate data) pass through the workflow.
  */
 export async function onboardHire(input: OnboardHireInput): Promise<OnboardingState> {
-  const retry = {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: input.maxAttempts ?? 20,
-  } as const;
   // Lever and Justworks calls: short attempts, retried with backoff.
-  const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+  const acts = externalCalls(input.maxAttempts);
   // One SMTP message per admin: a longer attempt that heartbeats after each admin.
   const mailer = proxyActivities<Activities>({
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '1 minute',
-    retry,
+    retry: activityRetry(input.maxAttempts),
   });
   const ref = { connectionId: input.connectionId, opportunityId: input.opportunityId };
   let state: OnboardingState = { status: 'running' };
@@ -127,7 +109,7 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
         const type = failureType(err);
         if (type === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
         const message = failureMessage(err);
-        if (type === FAILURE.VendorAccessDenied || type === FAILURE.Permanent) {
+        if (isFinalFailure(type)) {
           log.error('the pending hire cannot be created', {
             connectionId: ref.connectionId,
             failureType: type,
