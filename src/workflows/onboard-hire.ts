@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   condition,
   log,
@@ -5,15 +6,17 @@ import {
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE } from '../domain/failures';
-import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
+import { CHECK_STATUS_KEY, HIRE_STATUS, HIRE_STATUS_KEY, KIND_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
 import type { Omission } from '../vendors/justworks/pending-hire';
 import { SIGNAL_ARGUMENT_REQUIRED_PATCH } from './definitions';
 import { activityRetry, externalCalls, failureMessage, failureType, isFinalFailure } from './failures';
 import {
+  HIRE_STATUS_ATTRIBUTE_PATCH,
   onboardingStateQuery,
   stopOnboardingSignal,
   type OnboardHireInput,
@@ -74,8 +77,20 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
 
   function settle(next: OnboardingState): OnboardingState {
     state = next;
-    const status = next.status === 'created' ? 'Created' : next.status === 'refused' ? 'Refused' : 'Running';
-    upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: status }]);
+    const status = HIRE_STATUS[next.status];
+    if (!patched(HIRE_STATUS_ATTRIBUTE_PATCH)) {
+      // Replaying a status written before the hire had an attribute of its own: as it ran.
+      upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: status }]);
+      return state;
+    }
+    // A hire running across the upgrade: named (it was started without BgcKind), and its earlier status taken
+    // out of the checks' BgcStatus. (The workflow info holds what this code upserted, so this is deterministic.)
+    const attributes = workflowInfo().typedSearchAttributes;
+    const update: SearchAttributeUpdatePair[] = [{ key: HIRE_STATUS_KEY, value: status }];
+    if (attributes.get(KIND_KEY) === undefined)
+      update.push({ key: KIND_KEY, value: workflowInfo().workflowType });
+    if (attributes.get(CHECK_STATUS_KEY) !== undefined) update.push({ key: CHECK_STATUS_KEY, value: null });
+    upsertSearchAttributes(update);
     return state;
   }
 
