@@ -18,8 +18,8 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection } from '@temporalio/client';
 import { startCertnEmulator } from '../sandbox/certn-emulator';
 import { startLeverEmulator } from '../sandbox/lever-emulator';
-import { CONNECTION_KEY, VENDOR_KEY } from '../src/temporal/search-attributes';
-import { checkWorkflowId, type BackgroundCheckInput } from '../src/workflows/definitions';
+import { CONNECTION_KEY } from '../src/temporal/search-attributes';
+import { WORKFLOW_KINDS } from '../src/workflows/kinds';
 import { connectLeverToCertn } from '../test/support/connect-certn';
 import { leverBody } from '../test/support/flood-client';
 import {
@@ -171,20 +171,16 @@ async function main(): Promise<number> {
       return res.ok ? undefined : res.status;
     };
     // The floor: the same start, straight from a client.
-    const floorConnection = `floor-${randomUUID()}`;
+    const floorConnection = { id: `floor-${randomUUID()}`, vendor: 'certn' };
+    const check = WORKFLOW_KINDS.backgroundCheck;
     const rawStart = async (opportunityId: string) => {
-      const args: [BackgroundCheckInput] = [
-        { connectionId: floorConnection, subjectId: opportunityId, pollIntervalMs: 3_600_000 },
-      ];
       try {
-        await client.workflow.start('backgroundCheck', {
+        await client.workflow.start(check.workflowType, {
           taskQueue: service.taskQueue,
-          workflowId: checkWorkflowId(floorConnection, opportunityId),
-          args,
-          typedSearchAttributes: [
-            { key: CONNECTION_KEY, value: floorConnection },
-            { key: VENDOR_KEY, value: 'certn' },
-          ],
+          workflowId: check.workflowId(floorConnection.id, opportunityId),
+          args: [check.input(floorConnection, opportunityId, { pollIntervalMs: 3_600_000 })],
+          workflowIdReusePolicy: check.idReusePolicy,
+          typedSearchAttributes: check.startAttributes(floorConnection),
         });
         return undefined;
       } catch {
@@ -201,8 +197,10 @@ async function main(): Promise<number> {
     await sendAll(serviceRun, first, concurrency, webhook);
     await sendAll(serviceRun, second, concurrency, webhook);
     await sendAll(floorRun, second, concurrency, rawStart);
-    service_[concurrency] = await figures(serviceRun, conn.id, (o) => checkWorkflowId(conn.id, o));
-    floor[concurrency] = await figures(floorRun, floorConnection, (o) => checkWorkflowId(floorConnection, o));
+    service_[concurrency] = await figures(serviceRun, conn.id, (o) => check.workflowId(conn.id, o));
+    floor[concurrency] = await figures(floorRun, floorConnection.id, (o) =>
+      check.workflowId(floorConnection.id, o),
+    );
     const s = service_[concurrency];
     const f = floor[concurrency];
     console.log(

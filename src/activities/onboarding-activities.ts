@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionRepository } from '../db/connections';
 import { FAILURE } from '../domain/failures';
 import { hireWorkflowId } from '../domain/workflow-ids';
-import { noteText } from '../integrations/lever/client';
+import { postingIdOf } from '../integrations/lever/client';
 import { JustworksClient, MANAGE_EMPLOYEES_PERMISSION } from '../vendors/justworks/client';
 import { justworksIntegration } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
@@ -102,9 +102,7 @@ export function createOnboardingActivities({
       return classified(async () => {
         const { settings, lever, justworks } = await load(ref);
         const opportunity = await lever.getOpportunity(ref.opportunityId);
-        const postingId = opportunity.applications
-          .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
-          .find((p): p is string => p !== null);
+        const postingId = postingIdOf(opportunity);
         const posting = postingId === undefined ? null : await lever.getPosting(postingId);
         const offers = await lever.listOffers(ref.opportunityId);
         const built = buildPendingHire({ opportunity, posting, offers, settings });
@@ -134,10 +132,7 @@ export function createOnboardingActivities({
       const text = onboardingNoteText(note);
       return classified(async () => {
         const { lever } = await load(ref);
-        const notes = await lever.listNotes(ref.opportunityId);
-        if (notes.some((n) => noteText(n) === text)) return { added: false };
-        await lever.addSecretNote(ref.opportunityId, text);
-        return { added: true };
+        return lever.addSecretNoteOnce(ref.opportunityId, text);
       });
     },
 

@@ -6,25 +6,21 @@ import {
   type Client,
 } from '@temporalio/client';
 import type { Connection } from '../domain/connection';
-import { CONNECTION_KEY, VENDOR_KEY } from '../temporal/search-attributes';
 import type { IntegrationDefinition } from '../vendors/types';
-import { checkWorkflowId, hireWorkflowId } from '../domain/workflow-ids';
-import type { BackgroundCheckInput } from '../workflows/definitions';
-import type { OnboardHireInput } from '../workflows/onboarding-definitions';
+import { WORKFLOW_KINDS, type KindStartOptions } from '../workflows/kinds';
 
 export type StartOutcome =
   | { outcome: 'started'; workflowId: string; runId: string }
   | { outcome: 'already-running'; workflowId: string };
 
-export interface StartOptions {
+export interface StartOptions extends KindStartOptions {
   taskQueue: string;
-  pollIntervalMs: number;
-  maxAttempts?: number;
 }
 
 /**
- * Starts the integration's workflow for one ATS object. The workflow ID is the business key, so a second start
- * while one runs is refused by Temporal itself; a check may run again after it finished, a hire only once.
+ * Starts the integration's kind of workflow (src/workflows/kinds.ts) for one ATS object. The workflow ID is the
+ * business key, so a second start while one runs is refused by Temporal itself; the kind's ID reuse policy says
+ * whether it may run again once closed (a check may, a hire may not).
  */
 export async function startWorkflow(
   temporal: Client,
@@ -33,37 +29,16 @@ export async function startWorkflow(
   connection: Connection,
   subjectId: string,
 ): Promise<StartOutcome> {
-  const common = {
-    taskQueue: options.taskQueue,
-    typedSearchAttributes: [
-      { key: CONNECTION_KEY, value: connection.id },
-      { key: VENDOR_KEY, value: connection.vendor },
-    ],
-  };
+  const kind = WORKFLOW_KINDS[integration.workflow];
+  const workflowId = kind.workflowId(connection.id, subjectId);
   try {
-    if (integration.workflow === 'onboardHire') {
-      const workflowId = hireWorkflowId(connection.id, subjectId);
-      const args: [OnboardHireInput] = [
-        { connectionId: connection.id, opportunityId: subjectId, maxAttempts: options.maxAttempts },
-      ];
-      const handle = await temporal.workflow.start('onboardHire', {
-        ...common,
-        workflowId,
-        args,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
-      return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
-    }
-    const workflowId = checkWorkflowId(connection.id, subjectId);
-    const args: [BackgroundCheckInput] = [
-      {
-        connectionId: connection.id,
-        subjectId,
-        pollIntervalMs: options.pollIntervalMs,
-        maxAttempts: options.maxAttempts,
-      },
-    ];
-    const handle = await temporal.workflow.start('backgroundCheck', { ...common, workflowId, args });
+    const handle = await temporal.workflow.start(kind.workflowType, {
+      taskQueue: options.taskQueue,
+      workflowId,
+      args: [kind.input(connection, subjectId, options)],
+      workflowIdReusePolicy: kind.idReusePolicy,
+      typedSearchAttributes: kind.startAttributes(connection),
+    });
     return { outcome: 'started', workflowId, runId: handle.firstExecutionRunId };
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
@@ -92,21 +67,16 @@ export class StartTimeoutError extends Error {
  */
 export async function startWorkflowWithin(
   timeoutMs: number,
-  temporal: Client,
-  options: StartOptions,
-  integration: IntegrationDefinition,
-  connection: Connection,
-  subjectId: string,
+  ...start: Parameters<typeof startWorkflow>
 ): Promise<StartOutcome> {
+  const [temporal] = start;
   let timer: NodeJS.Timeout | undefined;
   const cap = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => reject(new StartTimeoutError(timeoutMs)), timeoutMs + 200);
   });
   try {
     return await Promise.race([
-      temporal.withDeadline(Date.now() + timeoutMs, () =>
-        startWorkflow(temporal, options, integration, connection, subjectId),
-      ),
+      temporal.withDeadline(Date.now() + timeoutMs, () => startWorkflow(...start)),
       cap,
     ]);
   } finally {

@@ -1,4 +1,4 @@
-import { LeverClient, noteText, type LeverOpportunity } from '../integrations/lever/client';
+import { LeverClient, noteText, postingIdOf, type LeverOpportunity } from '../integrations/lever/client';
 import type { CandidateSnapshot, CheckVendorAdapter } from '../vendors/types';
 import type { AtsSide } from './types';
 
@@ -51,11 +51,7 @@ export class LeverSide implements AtsSide {
   }
 
   private async candidate(opportunity: LeverOpportunity): Promise<CandidateSnapshot> {
-    const postingId = this.options.withPosition
-      ? opportunity.applications
-          .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
-          .find((p): p is string => p !== null)
-      : undefined;
+    const postingId = this.options.withPosition ? postingIdOf(opportunity) : undefined;
     const posting = postingId === undefined ? null : await this.lever.getPosting(postingId);
     return {
       ...splitName(opportunity.name),
@@ -154,10 +150,7 @@ export class LeverSide implements AtsSide {
   }
 
   async addNote(text: string) {
-    if (this.options.lookFirst) {
-      const notes = await this.lever.listNotes(this.opportunityId);
-      if (notes.some((n) => noteText(n) === text)) return;
-    }
-    await this.lever.addSecretNote(this.opportunityId, text);
+    if (this.options.lookFirst) await this.lever.addSecretNoteOnce(this.opportunityId, text);
+    else await this.lever.addSecretNote(this.opportunityId, text);
   }
 }

@@ -12,3 +12,9 @@ export function checkWorkflowId(connectionId: string, subjectId: string): string
 export function hireWorkflowId(connectionId: string, opportunityId: string): string {
   return `hire:${connectionId}:${opportunityId}`;
 }
+
+/**
+ * The kinds of workflow (src/workflows/kinds.ts): each name is the workflow's type and its `BgcKind` search
+ * attribute. Here, below everything, so that an integration can name its kind (src/vendors/types.ts).
+ */
+export type WorkflowKindName = 'backgroundCheck' | 'onboardHire';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { CheckStatus } from '../domain/status';
+import type { WorkflowKindName } from '../domain/workflow-ids';
 import type { HttpLimits } from '../integrations/http-error';
 
 /** Why a check reached its status, when the status alone does not say (e.g. Error because of no email). */
@@ -160,8 +161,8 @@ export interface IntegrationDefinition<Settings = unknown, Secrets = unknown> {
   readonly leverTrigger: 'stage-change' | 'hired';
   /** The trigger stage's name when a Lever connection names none (the vendor's documented default). */
   readonly defaultTriggerStageName?: string;
-  /** The workflow a trigger starts. */
-  readonly workflow: 'backgroundCheck' | 'onboardHire';
+  /** The kind of workflow a trigger starts (src/workflows/kinds.ts). */
+  readonly workflow: WorkflowKindName;
 }
 
 /**

@@ -1,14 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  condition,
-  log,
-  patched,
-  proxyActivities,
-  setHandler,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { condition, log, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import { FAILURE } from '../domain/failures';
 import { isTerminal, transition, type CheckStatus } from '../domain/status';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
@@ -25,17 +15,7 @@ import {
   type StatusEntry,
   type VendorEvent,
 } from './definitions';
-
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
-    return err.cause.type ?? undefined;
-  return undefined;
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
+import { externalCalls, failureMessage, failureType, isFinalFailure } from './failures';
 
 /**
  * One background check of one candidate: decide what to order (or why not), order it from the vendor, follow
@@ -44,15 +24,7 @@ function failureMessage(err: unknown): string {
  */
 export async function backgroundCheck(input: BackgroundCheckInput): Promise<CheckState> {
   // Calls to the ATS and vendors: short attempts, retried with backoff (about half an hour by default).
-  const acts = proxyActivities<Activities>({
-    startToCloseTimeout: '30 seconds',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '2 minutes',
-      maximumAttempts: input.maxAttempts ?? 20,
-    },
-  });
+  const acts = externalCalls(input.maxAttempts);
   const ref = { connectionId: input.connectionId, subjectId: input.subjectId };
   const state: CheckState = { status: null, history: [] };
   let vendorEvents = 0;
@@ -206,8 +178,7 @@ export async function backgroundCheck(input: BackgroundCheckInput): Promise<Chec
       return state;
     }
     log.error('check failed', { connectionId: ref.connectionId, failureType: type ?? 'unknown' });
-    const reason: StatusReason =
-      type === FAILURE.Permanent || type === FAILURE.VendorAccessDenied ? 'failed' : 'communication';
+    const reason: StatusReason = isFinalFailure(type) ? 'failed' : 'communication';
     await moveTo('Error', { reason, detail: message });
     await acts.addCheckNote({ ...ref, kind: 'failed', detail: message });
   }

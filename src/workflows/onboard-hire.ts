@@ -1,20 +1,22 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
-  ActivityFailure,
-  ApplicationFailure,
   condition,
   log,
   patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { FAILURE } from '../domain/failures';
-import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
+import { CHECK_STATUS_KEY, HIRE_STATUS, HIRE_STATUS_KEY, KIND_KEY } from '../temporal/search-attributes';
 import type { OnboardingNote } from '../vendors/justworks/notes';
 import type { Omission } from '../vendors/justworks/pending-hire';
 import { SIGNAL_ARGUMENT_REQUIRED_PATCH } from './definitions';
+import { activityRetry, externalCalls, failureMessage, failureType, isFinalFailure } from './failures';
 import {
+  HIRE_STATUS_ATTRIBUTE_PATCH,
   onboardingStateQuery,
   stopOnboardingSignal,
   type OnboardHireInput,
@@ -27,17 +29,6 @@ export const FIRST_RECHECK_MS = 15_000;
 export const MAX_RECHECK_MS = 6 * 60 * 60 * 1000;
 export const WATCH_DAYS = 14;
 const WATCH_MS = WATCH_DAYS * 24 * 60 * 60 * 1000;
-
-function failureType(err: unknown): string | undefined {
-  if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)
-    return err.cause.type ?? undefined;
-  return undefined;
-}
-
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** Lever refused our API key: nothing can be read or written there any more. */
 class LeverAccessDenied extends Error {}
@@ -62,19 +53,13 @@ class LeverAccessDenied extends Error {}
  * candidate data) pass through the workflow.
  */
 export async function onboardHire(input: OnboardHireInput): Promise<OnboardingState> {
-  const retry = {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '2 minutes',
-    maximumAttempts: input.maxAttempts ?? 20,
-  } as const;
   // Lever and Justworks calls: short attempts, retried with backoff.
-  const acts = proxyActivities<Activities>({ startToCloseTimeout: '30 seconds', retry });
+  const acts = externalCalls(input.maxAttempts);
   // One SMTP message per admin: a longer attempt that heartbeats after each admin.
   const mailer = proxyActivities<Activities>({
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '1 minute',
-    retry,
+    retry: activityRetry(input.maxAttempts),
   });
   const ref = { connectionId: input.connectionId, opportunityId: input.opportunityId };
   let state: OnboardingState = { status: 'running' };
@@ -92,8 +77,20 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
 
   function settle(next: OnboardingState): OnboardingState {
     state = next;
-    const status = next.status === 'created' ? 'Created' : next.status === 'refused' ? 'Refused' : 'Running';
-    upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: status }]);
+    const status = HIRE_STATUS[next.status];
+    if (!patched(HIRE_STATUS_ATTRIBUTE_PATCH)) {
+      // Replaying a status written before the hire had an attribute of its own: as it ran.
+      upsertSearchAttributes([{ key: CHECK_STATUS_KEY, value: status }]);
+      return state;
+    }
+    // A hire running across the upgrade: named (it was started without BgcKind), and its earlier status taken
+    // out of the checks' BgcStatus. (The workflow info holds what this code upserted, so this is deterministic.)
+    const attributes = workflowInfo().typedSearchAttributes;
+    const update: SearchAttributeUpdatePair[] = [{ key: HIRE_STATUS_KEY, value: status }];
+    if (attributes.get(KIND_KEY) === undefined)
+      update.push({ key: KIND_KEY, value: workflowInfo().workflowType });
+    if (attributes.get(CHECK_STATUS_KEY) !== undefined) update.push({ key: CHECK_STATUS_KEY, value: null });
+    upsertSearchAttributes(update);
     return state;
   }
 
@@ -127,7 +124,7 @@ export async function onboardHire(input: OnboardHireInput): Promise<OnboardingSt
         const type = failureType(err);
         if (type === FAILURE.AtsAccessDenied) throw new LeverAccessDenied(failureMessage(err));
         const message = failureMessage(err);
-        if (type === FAILURE.VendorAccessDenied || type === FAILURE.Permanent) {
+        if (isFinalFailure(type)) {
           log.error('the pending hire cannot be created', {
             connectionId: ref.connectionId,
             failureType: type,

@@ -21,6 +21,13 @@ export type OnboardingState =
     }
   | { status: 'refused'; reason: string };
 
+/**
+ * Patch: the hire's status goes into its own search attribute, `BgcHireStatus` (src/temporal/search-attributes.ts),
+ * no longer into the checks' `BgcStatus`. Hires running across the upgrade switch at their next status; the
+ * statuses they wrote before replay as they ran.
+ */
+export const HIRE_STATUS_ATTRIBUTE_PATCH = 'hire-status-attribute';
+
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
 /** Who asked to stop an onboarding: an admin, by deleting the connection with `cancelRunning`. */
 export interface StopOnboardingRequest {

@@ -89,6 +89,7 @@ describe('Lever → Certn end to end (real HTTP, Temporal dev server, PostgreSQL
     const description = await handle.describe();
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
       expect.arrayContaining([
+        ['BgcKind', 'backgroundCheck'],
         ['BgcStatus', 'Complete'],
         ['BgcVendor', 'certn'],
         ['BgcConnection', conn.id],

@@ -217,14 +217,18 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     expect(secretNotes(opp.id)).toEqual([
       `Justworks: a pending hire was created for this hire and 2 Justworks admin(s) with "Manage employees" were e-mailed a link to review it: ${hire!.review_url}`,
     ]);
+    // A hire's status has an attribute of its own: the checks' BgcStatus never holds a hire's values.
     const description = await handleFor(opp.id).describe();
-    expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
+    const attributes = description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]);
+    expect(attributes).toEqual(
       expect.arrayContaining([
-        ['BgcStatus', 'Created'],
+        ['BgcKind', 'onboardHire'],
+        ['BgcHireStatus', 'Created'],
         ['BgcVendor', 'justworks'],
         ['BgcConnection', conn.id],
       ]),
     );
+    expect(attributes.map(([name]) => name)).not.toContain('BgcStatus');
 
     // No candidate data in the workflow's history (inputs, activity results, notes).
     const text = await historyText(handleFor(opp.id));
@@ -272,7 +276,7 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
     ]);
     const description = await handleFor(opp.id).describe();
     expect(description.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
-      expect.arrayContaining([['BgcStatus', 'Created']]),
+      expect.arrayContaining([['BgcHireStatus', 'Created']]),
     );
   });
 
@@ -416,6 +420,15 @@ describe('Lever → Justworks end to end (real HTTP, Temporal dev server, Postgr
       status: 'refused',
     });
     expect(requestsFor(opp.id)).toEqual([]);
+    // Operators find the waiting hire by its own status attribute; a check's BgcStatus stays out of it.
+    const waiting = await eventually(async () => {
+      const attributes = new Map(
+        (await handleFor(opp.id).describe()).typedSearchAttributes.getAll().map((p) => [p.key.name, p.value]),
+      );
+      return attributes.get('BgcHireStatus') === 'Refused' ? attributes : undefined;
+    }, 10_000);
+    expect(Object.fromEntries(waiting)).toMatchObject({ BgcKind: 'onboardHire', BgcHireStatus: 'Refused' });
+    expect(waiting.has('BgcStatus')).toBe(false);
 
     stack.lever.setEmails(opp.id, [`noemail-${stack.taskQueue}@example.com`]);
     const created = await waitForState(handleFor(opp.id), onboardingStateQuery, 'created', 60_000);

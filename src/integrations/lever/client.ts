@@ -25,6 +25,13 @@ export const leverOpportunitySchema = z.object({
 });
 export type LeverOpportunity = z.infer<typeof leverOpportunitySchema>;
 
+/** The posting the opportunity applied to (its first application naming one), if any. */
+export function postingIdOf(opportunity: LeverOpportunity): string | undefined {
+  return opportunity.applications
+    .map((a) => (typeof a === 'string' ? null : (a.posting ?? null)))
+    .find((p): p is string => p !== null);
+}
+
 export const leverPostingSchema = z.object({
   id: z.string(),
   text: z.string(),
@@ -172,6 +179,14 @@ export class LeverClient {
       'POST',
       { value, secret: true },
     );
+  }
+
+  /** A secret note, unless a note with the same text is already there (a retry writes it once): two requests. */
+  async addSecretNoteOnce(opportunityId: string, value: string): Promise<{ added: boolean }> {
+    const notes = await this.listNotes(opportunityId);
+    if (notes.some((n) => noteText(n) === value)) return { added: false };
+    await this.addSecretNote(opportunityId, value);
+    return { added: true };
   }
 
   addLinks(opportunityId: string, links: string[]): Promise<LeverOpportunity> {
