@@ -9,7 +9,7 @@ import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
-import { checkUrlPolicy } from './integrations/url-policy';
+import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinkKeyFromConfig } from './report-links';
 import { connectClient } from './temporal/connection';
@@ -17,7 +17,7 @@ import { createDataConverter } from './temporal/data-converter';
 
 async function run(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
-  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
+  applyUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'api');
   requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
   const dataConverter = createDataConverter(config);

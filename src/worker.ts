@@ -5,7 +5,7 @@ import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
-import { checkUrlPolicy } from './integrations/url-policy';
+import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';
 import { temporalTls } from './temporal/connection';
@@ -14,7 +14,7 @@ import { createCheckWorker } from './worker-factory';
 
 async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
-  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
+  applyUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'worker');
   requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
   const tls = temporalTls(config); // a wrong TEMPORAL_TLS_* stops here, before any work
@@ -25,8 +25,8 @@ async function run(): Promise<void> {
     logger.warn(
       'PAYLOAD_ALLOW_PLAINTEXT: plain Temporal payloads are accepted, anyone who reaches Temporal can forge them',
     );
-  // Activities decrypt connection secrets (their repositories read these same variables): check them now, so
-  // a worker without keys stops here instead of failing every activity.
+  // Activities decrypt connection secrets with this box: made now, so a worker without keys stops here instead of
+  // failing every activity.
   const secretBox = secretBoxFromConfig(config);
   if (secretBox.development)
     logger.warn('SECRETS_KEYS is not set (BGC_DEVELOPMENT_KEYS): connection secrets use the development key');
@@ -57,6 +57,7 @@ async function run(): Promise<void> {
       logger,
       dataConverter,
       mail: { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM },
+      secretBox,
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       workflowBundle:
