@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import { certnSignature, hexSignatureMatches } from '../../integrations/signature';
+import { certnSignature, hexSignatureMatches, signedJsonEvent } from '../../integrations/signature';
 import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import type {
   CallbackVerdict,
@@ -246,27 +246,15 @@ export const certnAdapter: CheckVendorAdapter<CertnSettings, CertnSecrets> = {
 
   verifyCallback(rawBody, headers, secrets): CallbackVerdict {
     const signature = headers['x-signature'];
-    if (
-      typeof signature !== 'string' ||
-      !hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature)
-    ) {
-      return { ok: false, status: 401, detail: 'X-Signature is missing or does not match the body.' };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      return { ok: false, status: 400, detail: 'The body is not JSON.' };
-    }
-    const parsed = certnCallbackSchema.safeParse(json);
-    if (!parsed.success) return { ok: false, status: 400, detail: 'The body is not a Certn webhook event.' };
-    return {
-      ok: true,
-      callback: {
-        eventId: parsed.data.id,
-        eventType: parsed.data.event_type,
-        externalId: parsed.data.object_id,
-      },
-    };
+    const signed =
+      typeof signature === 'string' &&
+      hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature);
+    const verdict = signedJsonEvent(rawBody, signed, certnCallbackSchema, {
+      header: 'X-Signature',
+      what: 'a Certn webhook event',
+    });
+    if (!verdict.ok) return verdict;
+    const { id, event_type, object_id } = verdict.event;
+    return { ok: true, callback: { eventId: id, eventType: event_type, externalId: object_id } };
   },
 };

@@ -3,7 +3,14 @@ import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import type { AshbyStatusLabel } from '../../integrations/ashby/client';
 import type { HttpLimits } from '../../integrations/http-error';
-import type { CheckVendorAdapter, OrderPlan, VendorClient, VendorProgress } from '../types';
+import {
+  orderEventCallback,
+  singleHeader,
+  type CheckVendorAdapter,
+  type OrderPlan,
+  type VendorClient,
+  type VendorProgress,
+} from '../types';
 import { JustifactsClient, verifyJustifactsCallback, type JustifactsOrderStatus } from './client';
 import { findPackageTag } from './package-tag';
 
@@ -203,21 +210,12 @@ export const justifactsAdapter: CheckVendorAdapter<JustifactsSettings, Justifact
 
   client: (settings, secrets, limits) => new JustifactsVendorClient(settings, secrets, limits),
 
-  verifyCallback(rawBody, headers, secrets) {
-    const header = headers['x-justifacts-signature'];
-    const verdict = verifyJustifactsCallback(
-      rawBody,
-      typeof header === 'string' ? header : undefined,
-      secrets.callbackSecret,
-    );
-    if (!verdict.ok) return verdict;
-    return {
-      ok: true,
-      callback: {
-        eventId: verdict.event.eventId,
-        eventType: verdict.event.status,
-        externalId: verdict.event.orderId,
-      },
-    };
-  },
+  verifyCallback: (rawBody, headers, secrets) =>
+    orderEventCallback(
+      verifyJustifactsCallback(
+        rawBody,
+        singleHeader(headers['x-justifacts-signature']),
+        secrets.callbackSecret,
+      ),
+    ),
 };
