@@ -10,6 +10,7 @@ import type {
   VendorClient,
   VendorProgress,
 } from '../types';
+import { vendorConnectionInput } from '../connection-input';
 
 export const CERTN_TAGS = {
   Pending: 'CERTN - Pending',
@@ -38,18 +39,13 @@ export type CertnSettings = z.infer<typeof certnSettingsSchema>;
 export const certnSecretsSchema = z.object({ apiKey: z.string().min(1), webhookSecret: z.string().min(1) });
 export type CertnSecrets = z.infer<typeof certnSecretsSchema>;
 
-const certnConnectionInputSchema = z
-  .object({
-    type: z.literal('certn'),
+const certnConnectionInputSchema = vendorConnectionInput('certn', {
+  settings: {
     apiBaseUrl: safeUrlSchema.default('https://api.certn.co'),
-    apiKey: z.string().min(1),
-    webhookSecret: z.string().min(1),
     packages: certnSettingsSchema.shape.packages,
-  })
-  .transform(({ apiBaseUrl, apiKey, webhookSecret, packages }) => ({
-    settings: { apiBaseUrl, packages },
-    secrets: { apiKey, webhookSecret },
-  }));
+  },
+  secrets: certnSecretsSchema.shape,
+});
 
 export const CERTN_CASE_STATUS_VALUES = [
   'CASE_ORDERED',

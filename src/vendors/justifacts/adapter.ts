@@ -11,6 +11,7 @@ import {
   type VendorClient,
   type VendorProgress,
 } from '../types';
+import { vendorConnectionInput } from '../connection-input';
 import { JustifactsClient, verifyJustifactsCallback, type JustifactsOrderStatus } from './client';
 import { findPackageTag } from './package-tag';
 
@@ -54,18 +55,10 @@ export const justifactsSecretsSchema = z.object({
 });
 export type JustifactsSecrets = z.infer<typeof justifactsSecretsSchema>;
 
-const connectionInputSchema = z
-  .object({
-    type: z.literal('justifacts'),
-    apiBaseUrl: safeUrlSchema,
-    apiKey: z.string().min(1),
-    callbackSecret: z.string().min(1),
-    packages: justifactsSettingsSchema.shape.packages,
-  })
-  .transform(({ apiBaseUrl, apiKey, callbackSecret, packages }) => ({
-    settings: { apiBaseUrl, packages },
-    secrets: { apiKey, callbackSecret },
-  }));
+const connectionInputSchema = vendorConnectionInput('justifacts', {
+  settings: { apiBaseUrl: safeUrlSchema, packages: justifactsSettingsSchema.shape.packages },
+  secrets: justifactsSecretsSchema.shape,
+});
 
 export function justifactsProgress(status: JustifactsOrderStatus, hasResult: boolean): VendorProgress {
   switch (status) {
