@@ -3,43 +3,65 @@ import { readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
 
+/** A whole number above zero, from an environment variable's text. */
+const positiveInt = () => z.coerce.number().int().positive();
+
 /** Ids of the keys that encrypt connection secrets; stored next to each ciphertext, so not secret themselves. */
 const SECRET_KEY_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const SECRET_KEY_ID_MESSAGE = 'a key id is 1-64 letters, digits, "_", "." or "-"';
 
+/** Base64 that decodes to exactly these bytes (no stray character the decoder would skip), else undefined. */
+function strictBase64(text: string): Buffer | undefined {
+  const key = Buffer.from(text, 'base64');
+  const canonical = key.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '');
+  return /^[A-Za-z0-9+/]+={0,2}$/.test(text) && canonical ? key : undefined;
+}
+
 /**
- * `id:base64(32 bytes)`, comma-separated: the AES-256 keys connection secrets are encrypted with at rest
- * (src/db/secret-box.ts). Messages name the entry, never its key material.
+ * `id:base64` entries, comma-separated, read into keys; each problem is an issue naming the entry or the key id,
+ * never key material. `badKey` says what is wrong with a key (undefined: not base64), or undefined when it is good.
  */
-const secretKeysSchema = z.string().transform((text, ctx) => {
+function keyList(
+  text: string,
+  ctx: z.RefinementCtx,
+  rules: {
+    id: RegExp;
+    badEntry: (entry: number) => string;
+    badKey: (id: string, key: Buffer | undefined) => string | undefined;
+  },
+): { id: string; key: Buffer }[] {
   const keys: { id: string; key: Buffer }[] = [];
   for (const [index, entry] of text.split(',').entries()) {
     const item = entry.trim();
     const colon = item.indexOf(':');
     const id = colon < 0 ? '' : item.slice(0, colon);
-    const encoded = colon < 0 ? '' : item.slice(colon + 1);
-    const where = `entry ${index + 1}`;
-    if (colon < 0 || !SECRET_KEY_ID.test(id)) {
-      ctx.addIssue({ code: 'custom', message: `${where} is not id:base64 (${SECRET_KEY_ID_MESSAGE})` });
+    if (colon < 0 || !rules.id.test(id)) {
+      ctx.addIssue({ code: 'custom', message: rules.badEntry(index + 1) });
       continue;
     }
-    const key = Buffer.from(encoded, 'base64');
-    const canonical = key.toString('base64').replace(/=+$/, '') === encoded.replace(/=+$/, '');
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || !canonical || key.length !== 32) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `key "${id}" must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`,
-      });
-      continue;
-    }
-    if (keys.some((k) => k.id === id)) {
-      ctx.addIssue({ code: 'custom', message: `key id "${id}" is given twice` });
-      continue;
-    }
-    keys.push({ id, key });
+    const key = strictBase64(item.slice(colon + 1));
+    const problem =
+      rules.badKey(id, key) ?? (keys.some((k) => k.id === id) ? `key id "${id}" is given twice` : undefined);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    else if (key !== undefined) keys.push({ id, key });
   }
   return keys;
-});
+}
+
+/**
+ * `id:base64(32 bytes)`, comma-separated: the AES-256 keys connection secrets are encrypted with at rest
+ * (src/db/secret-box.ts). Messages name the entry, never its key material.
+ */
+const secretKeysSchema = z.string().transform((text, ctx) =>
+  keyList(text, ctx, {
+    id: SECRET_KEY_ID,
+    badEntry: (entry) => `entry ${entry} is not id:base64 (${SECRET_KEY_ID_MESSAGE})`,
+    badKey: (id, key) =>
+      key?.length === 32
+        ? undefined
+        : `key "${id}" must be 32 random bytes in base64 (e.g. openssl rand -base64 32)`,
+  }),
+);
 
 /** An unset variable and one set to the empty string (`${VAR:-}` in docker-compose.yml) mean the same. */
 const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
@@ -56,40 +78,18 @@ const payloadKeysSchema = z.preprocess(
   unsetIfEmpty,
   z
     .string()
-    .transform((text, ctx) => {
-      const keys: { id: string; key: Buffer }[] = [];
-      for (const [index, entry] of text.split(',').entries()) {
-        const item = entry.trim();
-        const colon = item.indexOf(':');
-        const id = colon < 0 ? '' : item.slice(0, colon);
-        const encoded = colon < 0 ? '' : item.slice(colon + 1);
-        if (colon < 0 || !PAYLOAD_KEY_ID.test(id)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `entry ${index + 1} is not id:base64key (${PAYLOAD_KEY_ID_MESSAGE})`,
-          });
-          continue;
-        }
-        const key = Buffer.from(encoded, 'base64');
-        const canonical = key.toString('base64').replace(/=+$/, '') === encoded.replace(/=+$/, '');
-        if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || !canonical) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `key "${id}" is not base64 (e.g. openssl rand -base64 32)`,
-          });
-        } else if (key.length !== 32) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `key "${id}" is ${key.length} bytes; AES-256 needs exactly 32 (openssl rand -base64 32)`,
-          });
-        } else if (keys.some((k) => k.id === id)) {
-          ctx.addIssue({ code: 'custom', message: `key id "${id}" is given twice` });
-        } else {
-          keys.push({ id, key });
-        }
-      }
-      return keys;
-    })
+    .transform((text, ctx) =>
+      keyList(text, ctx, {
+        id: PAYLOAD_KEY_ID,
+        badEntry: (entry) => `entry ${entry} is not id:base64key (${PAYLOAD_KEY_ID_MESSAGE})`,
+        badKey: (id, key) =>
+          key === undefined
+            ? `key "${id}" is not base64 (e.g. openssl rand -base64 32)`
+            : key.length !== 32
+              ? `key "${id}" is ${key.length} bytes; AES-256 needs exactly 32 (openssl rand -base64 32)`
+              : undefined,
+      }),
+    )
     .optional(),
 );
 
@@ -99,9 +99,8 @@ const reportLinkKeySchema = z.preprocess(
   z
     .string()
     .transform((text, ctx) => {
-      const key = Buffer.from(text, 'base64');
-      const canonical = key.toString('base64').replace(/=+$/, '') === text.replace(/=+$/, '');
-      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || !canonical || key.length < 32) {
+      const key = strictBase64(text);
+      if (key === undefined || key.length < 32) {
         ctx.addIssue({
           code: 'custom',
           message: 'must be at least 32 random bytes in base64 (e.g. openssl rand -base64 32)',
@@ -206,7 +205,7 @@ const leverRateLimitSettings = {
    * Longest a request slot's reservation in PostgreSQL may take (ms), the wait for a connection included; a
    * reservation that fails or takes longer fails the Lever call as rate-limited (retried), sending nothing.
    */
-  LEVER_RATE_SHARED_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(2_000),
+  LEVER_RATE_SHARED_TIMEOUT_MS: positiveInt().max(60_000).default(2_000),
 };
 
 /** Settings shared by every process (API and worker), read from the environment and validated at start. */
@@ -229,27 +228,19 @@ export const baseConfigSchema = z.object({
   TEMPORAL_TLS_CA: pemSchema('certificate'),
   TEMPORAL_TLS_SERVER_NAME: z.preprocess(unsetIfEmpty, z.string().min(1).optional()),
   /** How often a running check asks the vendor for its status when no callback arrived (ms). */
-  VENDOR_POLL_INTERVAL_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(60 * 60 * 1000),
+  VENDOR_POLL_INTERVAL_MS: positiveInt().default(60 * 60 * 1000),
   /** Attempts per call to an ATS or vendor before a check gives up on it (backoff up to 2 minutes apart). */
-  ACTIVITY_MAX_ATTEMPTS: z.coerce.number().int().positive().default(20),
+  ACTIVITY_MAX_ATTEMPTS: positiveInt().default(20),
   /**
    * Timeout of one request to an ATS or vendor API (ms) when its client sets none. Inside an activity every
    * request also ends before the attempt's start-to-close timeout (30 s), so a retry never overlaps it.
    */
-  VENDOR_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().max(120_000).default(15_000),
+  VENDOR_REQUEST_TIMEOUT_MS: positiveInt().max(120_000).default(15_000),
   /**
    * Largest response body read from an ATS or vendor API (bytes): a longer one is abandoned as it arrives, never
    * buffered whole (src/integrations/http-error.ts).
    */
-  VENDOR_RESPONSE_LIMIT_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(5 * 1024 * 1024),
+  VENDOR_RESPONSE_LIMIT_BYTES: positiveInt().default(5 * 1024 * 1024),
   /**
    * Lets the ATS and vendor URLs we call and write be `http:` as well as `https:` (the sandbox emulators: the
    * demo and the tests set it). Refused when NODE_ENV is production (src/integrations/url-policy.ts).
@@ -302,39 +293,27 @@ const apiSettingsSchema = baseConfigSchema.extend({
   /** Bearer token for the admin endpoints. */
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   /** Largest webhook body accepted, in bytes. */
-  WEBHOOK_BODY_LIMIT: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(100 * 1024),
+  WEBHOOK_BODY_LIMIT: positiveInt().default(100 * 1024),
   /**
    * Pause between two passes of the inbox relay (ms), which starts the workflows of recorded deliveries that
    * could not be started on arrival (Temporal unreachable).
    */
-  INBOX_RELAY_INTERVAL_MS: z.coerce.number().int().positive().default(1000),
+  INBOX_RELAY_INTERVAL_MS: positiveInt().default(1000),
   /**
    * Pause between two looks for deleted connections whose last running check has ended (ms): their secrets are
    * erased then (src/api/connection-retirement.ts).
    */
-  CONNECTION_SWEEP_INTERVAL_MS: z.coerce.number().int().positive().default(10_000),
+  CONNECTION_SWEEP_INTERVAL_MS: positiveInt().default(10_000),
   /**
    * A signed Lever delivery whose triggeredAt is older than this (ms) is refused: Lever signs only token +
    * triggeredAt, so this is how long a captured envelope could be replayed. Hours, wider than Lever's retries.
    */
-  LEVER_WEBHOOK_MAX_AGE_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(24 * 60 * 60 * 1000),
+  LEVER_WEBHOOK_MAX_AGE_MS: positiveInt().default(24 * 60 * 60 * 1000),
   /**
    * How long processed rows of webhook_inbox and vendor_callbacks (the dedupe records) are kept (ms); at least
    * LEVER_WEBHOOK_MAX_AGE_MS, so a token is remembered until the window refuses it anyway.
    */
-  WEBHOOK_RETENTION_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(7 * 24 * 60 * 60 * 1000),
+  WEBHOOK_RETENTION_MS: positiveInt().default(7 * 24 * 60 * 60 * 1000),
   /**
    * Bearer token of the payload codec endpoint (/codec) for the Temporal Web UI and CLI. Required in production,
    * and different from ADMIN_TOKEN (checked by codecRouter, src/api/codec-router.ts); elsewhere ADMIN_TOKEN by
@@ -399,42 +378,21 @@ const apiSettingsSchema = baseConfigSchema.extend({
   /** Window of the public routes' rate limits (ms). */
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1000).default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_WINDOW_MS),
   /** Refused requests (any 4xx/5xx) one source may make to the public routes per window; then 429 until it ends. */
-  RATE_LIMIT_SOURCE_REFUSED: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_SOURCE_REFUSED),
+  RATE_LIMIT_SOURCE_REFUSED: positiveInt().default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_SOURCE_REFUSED),
   /** Accepted requests one connection's public URLs may take per window; then 429 until it ends. */
-  RATE_LIMIT_CONNECTION_ACCEPTED: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_CONNECTION_ACCEPTED),
+  RATE_LIMIT_CONNECTION_ACCEPTED: positiveInt().default(PUBLIC_LIMIT_DEFAULTS.RATE_LIMIT_CONNECTION_ACCEPTED),
   /**
    * How long the public routes keep a connection (and the fact that an id is unknown) in memory (ms): the longest
    * another API process may act on a connection changed, paused or deleted through this one.
    */
-  CONNECTION_CACHE_TTL_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .max(60_000)
-    .default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_TTL_MS),
+  CONNECTION_CACHE_TTL_MS: positiveInt().max(60_000).default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_TTL_MS),
   /** Connections kept at most, and unknown ids kept at most (each its own LRU). */
-  CONNECTION_CACHE_MAX: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_MAX),
+  CONNECTION_CACHE_MAX: positiveInt().default(PUBLIC_LIMIT_DEFAULTS.CONNECTION_CACHE_MAX),
   /**
    * Longest wait for a database connection from the API's pool (ms), queue included; a request that waits longer
    * is answered 503 problem+json with Retry-After (Lever and the vendors retry).
    */
-  DATABASE_POOL_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(PUBLIC_LIMIT_DEFAULTS.DATABASE_POOL_TIMEOUT_MS),
+  DATABASE_POOL_TIMEOUT_MS: positiveInt().default(PUBLIC_LIMIT_DEFAULTS.DATABASE_POOL_TIMEOUT_MS),
 });
 
 /** The HTTP front (webhooks, vendor callbacks, admin API). */
@@ -480,11 +438,7 @@ export const workerConfigSchema = baseConfigSchema.extend({
    * LEVER_RATE_PER_SECOND × LEVER_RATE_MAX_WAIT_MS of them per Lever API key (≈ 180 by default): the default
    * leaves room for other connections' checks while one connection's bulk waits (see README, Lever rate limit).
    */
-  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: positiveInt().default(DEFAULT_MAX_CONCURRENT_ACTIVITIES),
   ...leverRateLimitSettings,
   /**
    * Workflows this worker keeps in memory between their tasks. A check waits days on its vendor between two

@@ -1,4 +1,4 @@
-import { apiConfigSchema, loadConfig, requireKeys } from './config';
+import { apiConfigSchema, loadConfig } from './config';
 import { createApp } from './api/app';
 import { ConnectionRetirement } from './api/connection-retirement';
 import { DedupeRetention } from './api/dedupe-retention';
@@ -6,30 +6,19 @@ import { createInboxRelay } from './api/inbox-relay';
 import { ConnectionRepository } from './db/connections';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
-import { secretBoxFromConfig } from './db/secret-box';
 import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
-import { checkUrlPolicy } from './integrations/url-policy';
+import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
+import { startupKeys } from './startup';
 import { reportLinkKeyFromConfig } from './report-links';
 import { connectClient } from './temporal/connection';
-import { createDataConverter } from './temporal/data-converter';
 
 async function run(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
-  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
+  applyUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'api');
-  requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
-  const dataConverter = createDataConverter(config);
-  if (!dataConverter.payloadCodecs?.length)
-    logger.warn('PAYLOAD_KEYS is not set (BGC_DEVELOPMENT_KEYS): Temporal payloads are not encrypted');
-  else if (config.PAYLOAD_ALLOW_PLAINTEXT)
-    logger.warn(
-      'PAYLOAD_ALLOW_PLAINTEXT: plain Temporal payloads are accepted, anyone who reaches Temporal can forge them',
-    );
-  const secretBox = secretBoxFromConfig(config);
-  if (secretBox.development)
-    logger.warn('SECRETS_KEYS is not set (BGC_DEVELOPMENT_KEYS): connection secrets use the development key');
+  const { dataConverter, secretBox } = startupKeys(config, logger); // refuses to start without the keys
   const reportLinkKey = reportLinkKeyFromConfig(config);
   if (reportLinkKey.development)
     logger.warn(

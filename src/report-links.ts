@@ -1,9 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
 import {
-  baseConfigSchema,
   developmentKeysAllowed,
-  loadConfig,
   missingKeyError,
   type BaseConfig,
   type DevelopmentKeysConfig,
@@ -96,17 +94,6 @@ export function reportLinkKeyFromConfig(
     );
   }
   return new ReportLinkKey(DEVELOPMENT_KEY, true);
-}
-
-const reportLinkEnvSchema = baseConfigSchema.pick({
-  NODE_ENV: true,
-  BGC_DEVELOPMENT_KEYS: true,
-  REPORT_LINK_KEY: true,
-});
-
-/** The key from the environment, validated as src/config.ts does (what the API gets when given none). */
-export function reportLinkKeyFromEnv(env: NodeJS.ProcessEnv = process.env): ReportLinkKey {
-  return reportLinkKeyFromConfig(loadConfig(reportLinkEnvSchema, env));
 }
 
 /**

@@ -24,6 +24,8 @@ export interface CheckWorkerOptions {
    * through PostgreSQL); default: this process's own limiter.
    */
   leverRateLimiter?: LeverRateLimits;
+  /** Opens the connection secrets the activities read (src/worker.ts: secretBoxFromConfig). */
+  secretBox: ActivityDeps['secretBox'];
   /** Stable report links for vendors whose report URLs expire; without it, profiles get the vendor's URL. */
   reportLinks?: ActivityDeps['reportLinks'];
   /** Request timeout and response limit of the ATS and vendor calls (src/worker.ts: from the configuration). */
@@ -48,6 +50,7 @@ export function createCheckWorker(options: CheckWorkerOptions): Promise<Worker> 
       pool: options.pool,
       logger: options.logger,
       mail: options.mail,
+      secretBox: options.secretBox,
       leverRateLimiter: options.leverRateLimiter,
       reportLinks: options.reportLinks,
       httpLimits: options.httpLimits,

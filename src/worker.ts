@@ -1,35 +1,24 @@
 import { NativeConnection } from '@temporalio/worker';
-import { loadConfig, requireKeys, workerConfigSchema } from './config';
+import { loadConfig, workerConfigSchema } from './config';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
-import { secretBoxFromConfig } from './db/secret-box';
 import { httpLimitsOf } from './integrations/http-error';
 import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
-import { checkUrlPolicy } from './integrations/url-policy';
+import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';
+import { startupKeys } from './startup';
 import { temporalTls } from './temporal/connection';
-import { createDataConverter } from './temporal/data-converter';
 import { createCheckWorker } from './worker-factory';
 
 async function run(): Promise<void> {
   const config = loadConfig(workerConfigSchema);
-  checkUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
+  applyUrlPolicy(config); // refuses ALLOW_HTTP_URLS in production
   const logger = createLogger(config.LOG_LEVEL, 'worker');
-  requireKeys(config); // refuses to start without the keys, unless BGC_DEVELOPMENT_KEYS (never in production)
+  // Activities decrypt connection secrets with this box: made now, so a worker without keys stops here instead of
+  // failing every activity.
+  const { dataConverter, secretBox } = startupKeys(config, logger);
   const tls = temporalTls(config); // a wrong TEMPORAL_TLS_* stops here, before any work
-  const dataConverter = createDataConverter(config);
-  if (!dataConverter.payloadCodecs?.length)
-    logger.warn('PAYLOAD_KEYS is not set (BGC_DEVELOPMENT_KEYS): Temporal payloads are not encrypted');
-  else if (config.PAYLOAD_ALLOW_PLAINTEXT)
-    logger.warn(
-      'PAYLOAD_ALLOW_PLAINTEXT: plain Temporal payloads are accepted, anyone who reaches Temporal can forge them',
-    );
-  // Activities decrypt connection secrets (their repositories read these same variables): check them now, so
-  // a worker without keys stops here instead of failing every activity.
-  const secretBox = secretBoxFromConfig(config);
-  if (secretBox.development)
-    logger.warn('SECRETS_KEYS is not set (BGC_DEVELOPMENT_KEYS): connection secrets use the development key');
   const reportLinks = reportLinksFromConfig(config); // refuses production without PUBLIC_BASE_URL
   if (reportLinks === undefined)
     logger.warn("PUBLIC_BASE_URL is not set: profiles get the vendors' own report URLs, which may expire");
@@ -57,6 +46,7 @@ async function run(): Promise<void> {
       logger,
       dataConverter,
       mail: { smtpUrl: config.SMTP_URL, from: config.MAIL_FROM },
+      secretBox,
       maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
       maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
       workflowBundle:

@@ -56,8 +56,8 @@ export interface ActivityDeps {
    * SharedLeverRateLimiter (this process's default limiter if not given).
    */
   leverRateLimiter?: LeverRateLimits;
-  /** Encrypts connection secrets at rest; read from the environment when not given. */
-  secretBox?: SecretBox;
+  /** Encrypts connection secrets at rest (src/worker.ts: secretBoxFromConfig). */
+  secretBox: SecretBox;
   /** The service's stable links to vendor reports whose URLs expire; without it, the ATS gets the vendor's URL. */
   reportLinks?: ReportLinks;
   /**

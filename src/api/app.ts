@@ -10,7 +10,7 @@ import type { SecretBox } from '../db/secret-box';
 import type { HttpLimits } from '../integrations/http-error';
 import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
-import { reportLinkKeyFromEnv, type ReportLinkKey } from '../report-links';
+import type { ReportLinkKey } from '../report-links';
 import { adminRouter } from './admin';
 import { ashbyPartnerRouter } from './ashby-partner';
 import { codecRouter } from './codec-router';
@@ -46,10 +46,10 @@ export interface AppDeps {
   connections?: ConnectionRepository;
   temporal: Client;
   logger: Logger;
-  /** Encrypts connection secrets at rest; read from the environment when not given. */
-  secretBox?: SecretBox;
-  /** Checks the report links on candidate profiles; read from the environment when not given. */
-  reportLinkKey?: ReportLinkKey;
+  /** Encrypts connection secrets at rest (src/main.ts: secretBoxFromConfig); used when `connections` is not given. */
+  secretBox: SecretBox;
+  /** Checks the report links on candidate profiles (src/main.ts: reportLinkKeyFromConfig). */
+  reportLinkKey: ReportLinkKey;
   /** The Lever limit per API key of the admin API's calls (src/main.ts: shared); default this process's own. */
   leverRateLimiter?: LeverRateLimits;
   /**
@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     reportLinkRouter({
       connections: publicConnections,
-      key: reportLinkKey ?? reportLinkKeyFromEnv(),
+      key: reportLinkKey,
       logger,
       httpLimits: deps.httpLimits,
     }),

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { ConnectionRepository } from '../db/connections';
 import type { Logger } from '../logger';
 import { CONNECTION_KEY } from '../temporal/search-attributes';
-import { Periodic } from './periodic';
+import { PeriodicTask } from './periodic';
 
 /** A workflow of a connection that is still running (a check, or a hire's onboarding). */
 export interface RunningWorkflow {
@@ -45,23 +45,9 @@ export interface RetirementDeps {
  * A deleted connection keeps its secrets while checks it started still run (they need them to finish); this
  * erases them once none runs any more. Every API process runs it; erasing is idempotent.
  */
-export class ConnectionRetirement {
-  private readonly periodic: Periodic;
-
+export class ConnectionRetirement extends PeriodicTask<number> {
   constructor(private readonly deps: RetirementDeps) {
-    this.periodic = new Periodic(
-      () => this.runOnce(),
-      deps.intervalMs,
-      (err) => deps.logger.error({ err }, 'connection retirement pass failed'),
-    );
-  }
-
-  start(): void {
-    this.periodic.start();
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
+    super(deps.intervalMs, deps.logger, 'connection retirement');
   }
 
   /** Erases the secrets of every deleted connection without running workflows; returns how many. */

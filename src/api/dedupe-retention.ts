@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../logger';
-import { Periodic } from './periodic';
+import { PeriodicTask } from './periodic';
 
 /** Pause between two passes: rows are kept for days, so an hour late changes nothing. */
 const RETENTION_INTERVAL_MS = 60 * 60 * 1000;
@@ -32,23 +32,9 @@ export interface RetentionPass {
  * window when the row is gone; a replayed vendor callback only makes its check ask the vendor again. Every API
  * process runs it; deleting is idempotent.
  */
-export class DedupeRetention {
-  private readonly periodic: Periodic;
-
+export class DedupeRetention extends PeriodicTask<RetentionPass> {
   constructor(private readonly deps: RetentionDeps) {
-    this.periodic = new Periodic(
-      () => this.runOnce(),
-      RETENTION_INTERVAL_MS,
-      (err) => deps.logger.error({ err }, 'dedupe retention pass failed'),
-    );
-  }
-
-  start(): void {
-    this.periodic.start();
-  }
-
-  stop(): Promise<void> {
-    return this.periodic.stop();
+    super(RETENTION_INTERVAL_MS, deps.logger, 'dedupe retention');
   }
 
   /** Deletes what is past the retention; returns how many rows of each table. */

@@ -233,8 +233,8 @@ export function createInboxRelay(options: {
   pool: Pool;
   temporal: Client;
   logger: Logger;
-  /** Decrypts connection secrets; read from the environment when not given (as in createApp). */
-  secretBox?: SecretBox;
+  /** Decrypts connection secrets (the API process's box, as createApp's). */
+  secretBox: SecretBox;
   connectionIds?: ReadonlySet<string>;
 }): InboxRelay {
   const { config } = options;

@@ -1,3 +1,5 @@
+import type { Logger } from '../logger';
+
 /**
  * Runs a pass now and then every `intervalMs` after the previous pass ended, until stopped; a pass that throws
  * is reported and the next one still comes. `stop` waits for a pass in progress.
@@ -38,4 +40,29 @@ export class Periodic {
       });
     }, delayMs);
   }
+}
+
+/** A background task of an API process: `runOnce` at `start` and then every `intervalMs` until `stop` (Periodic). */
+export abstract class PeriodicTask<T> {
+  private readonly periodic: Periodic;
+
+  protected constructor(intervalMs: number, logger: Pick<Logger, 'error'>, name: string) {
+    this.periodic = new Periodic(
+      () => this.runOnce(),
+      intervalMs,
+      (err) => logger.error({ err }, `${name} pass failed`),
+    );
+  }
+
+  start(): void {
+    this.periodic.start();
+  }
+
+  /** Stops the timer and waits for a pass in progress. */
+  stop(): Promise<void> {
+    return this.periodic.stop();
+  }
+
+  /** One pass. */
+  abstract runOnce(): Promise<T>;
 }

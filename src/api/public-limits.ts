@@ -79,26 +79,37 @@ export function publicRouteLimits({ settings, connections, logger }: PublicLimit
     if (id !== undefined && (await connections.findSummary(id)) !== undefined) known.add(req);
     next();
   };
-  const sourceConnectionLimit = rateLimit({
-    ...common,
-    limit: settings.sourceRefused,
-    requestPropertyName: 'sourceConnectionLimit',
-    skip: (req) => !known.has(req),
-    skipSuccessfulRequests: true,
-    keyGenerator: (req) => `${source(req)} ${connectionId(req)}`,
-    handler: tooManyRequests(
-      'Too many refused requests from this address to this URL; retry after Retry-After seconds.',
-    ),
-  });
-  const connectionLimit = rateLimit({
-    ...common,
-    limit: settings.connectionAccepted,
-    requestPropertyName: 'connectionLimit',
-    skip: (req) => !known.has(req),
-    skipFailedRequests: true,
-    keyGenerator: (req) => String(connectionId(req)),
-    handler: tooManyRequests('Too many requests to this URL; retry after Retry-After seconds.'),
-  });
+  /** A limit on the requests to a known connection's URL that it counts (refused or accepted ones), by `key`. */
+  const knownConnectionLimit = (
+    name: string,
+    counts: 'refused' | 'accepted',
+    limit: number,
+    key: (req: Request) => string,
+    message: string,
+  ) =>
+    rateLimit({
+      ...common,
+      limit,
+      requestPropertyName: name,
+      skip: (req) => !known.has(req),
+      ...(counts === 'refused' ? { skipSuccessfulRequests: true } : { skipFailedRequests: true }),
+      keyGenerator: key,
+      handler: tooManyRequests(message),
+    });
+  const sourceConnectionLimit = knownConnectionLimit(
+    'sourceConnectionLimit',
+    'refused',
+    settings.sourceRefused,
+    (req) => `${source(req)} ${connectionId(req)}`,
+    'Too many refused requests from this address to this URL; retry after Retry-After seconds.',
+  );
+  const connectionLimit = knownConnectionLimit(
+    'connectionLimit',
+    'accepted',
+    settings.connectionAccepted,
+    (req) => String(connectionId(req)),
+    'Too many requests to this URL; retry after Retry-After seconds.',
+  );
 
   const router = Router();
   router.use([...CONNECTION_PATHS, ...OTHER_PUBLIC_PATHS], sourceLimit);

@@ -12,7 +12,7 @@ import {
   type ConnectionSummary,
 } from '../domain/connection';
 import { inTransaction } from './pool';
-import { SecretBox, secretBoxFromEnv, sealedEnvelopeSchema, type SealedEnvelope } from './secret-box';
+import { sealedEnvelopeSchema, type SecretBox, type SealedEnvelope } from './secret-box';
 
 /** What `secrets_sealed` holds once decrypted (and `secrets` held in plain text before it existed). */
 const secretsSchema = z.object({ ats: z.unknown(), vendor: z.unknown() });
@@ -134,15 +134,13 @@ export class ConnectionUnavailable extends Error {
  * Every change is appended to `connection_events` in the same transaction.
  */
 export class ConnectionRepository {
-  private readonly box: SecretBox;
   private readonly changeListeners = new Set<(id: string) => void>();
 
+  /** `box` seals and opens the secrets: the entry points make it from their configuration (secretBoxFromConfig). */
   constructor(
     private readonly pool: Pool,
-    box?: SecretBox,
-  ) {
-    this.box = box ?? secretBoxFromEnv();
-  }
+    private readonly box: SecretBox,
+  ) {}
 
   /** Calls `listener` with the id of each connection this repository changed, once the change is committed. */
   onChange(listener: (id: string) => void): void {

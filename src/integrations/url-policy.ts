@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, type BaseConfig } from '../config';
+import type { BaseConfig } from '../config';
 
 /**
  * Which URLs the service calls and writes. The base URL of every ATS and vendor API, and every link a vendor or an
@@ -8,21 +8,32 @@ import { baseConfigSchema, type BaseConfig } from '../config';
  * password: a `javascript:` or `data:` link in a recruiter's Lever runs script when clicked, and an `http:` base
  * URL would send API keys in clear. `http:` is allowed only with ALLOW_HTTP_URLS=true (the sandbox emulators),
  * which production refuses.
+ *
+ * The policy is the process's, like its configuration: each entry point (src/main.ts, src/worker.ts) applies it
+ * once from the configuration it loaded (`applyUrlPolicy`), and every schema and client below reads it from here.
+ * Until then only `https:` passes.
  */
 
-const policyEnvSchema = baseConfigSchema.pick({ NODE_ENV: true, ALLOW_HTTP_URLS: true });
+export type UrlPolicyConfig = Pick<BaseConfig, 'NODE_ENV' | 'ALLOW_HTTP_URLS'>;
+
+let allowHttp = false;
 
 /** Throws (refusing to start) when ALLOW_HTTP_URLS is set with NODE_ENV=production. */
-export function checkUrlPolicy(config: Pick<BaseConfig, 'NODE_ENV' | 'ALLOW_HTTP_URLS'>): void {
+export function checkUrlPolicy(config: UrlPolicyConfig): void {
   if (config.ALLOW_HTTP_URLS && config.NODE_ENV === 'production') {
     throw new Error('Invalid configuration: ALLOW_HTTP_URLS: not allowed when NODE_ENV is production');
   }
 }
 
-/** Whether `http:` URLs are allowed: ALLOW_HTTP_URLS=true outside production, read like src/config.ts reads it. */
+/** Checks the configuration (as `checkUrlPolicy`) and makes it this process's policy. */
+export function applyUrlPolicy(config: UrlPolicyConfig): void {
+  checkUrlPolicy(config);
+  allowHttp = config.ALLOW_HTTP_URLS;
+}
+
+/** Whether `http:` URLs are allowed: ALLOW_HTTP_URLS=true (never in production), as the entry point applied it. */
 export function httpUrlsAllowed(): boolean {
-  const parsed = policyEnvSchema.safeParse(process.env);
-  return parsed.success && parsed.data.ALLOW_HTTP_URLS && parsed.data.NODE_ENV !== 'production';
+  return allowHttp;
 }
 
 /**

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { untilReady } from './until-ready';
 import { SQLITE_PRAGMA_ARGS, TEMPORAL_CLI_PATH, searchAttributeArgs } from './dev-server';
 
 /** A free TCP port on 127.0.0.1. */
@@ -100,14 +101,12 @@ export class DevServerProcess {
       { stdio: 'ignore' },
     );
     this.child = child;
-    let exited = false;
     child.once('exit', () => {
-      exited = true;
       if (this.child === child) this.child = undefined;
     });
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && !exited) {
-      try {
+    const result = await untilReady(
+      child,
+      async () => {
         // A subchannel of its own: grpc-js shares them between connections with the same settings, and one that
         // backed off while the server was down would only try again after its backoff (up to 2 minutes).
         const connection = await Connection.connect({
@@ -117,17 +116,16 @@ export class DevServerProcess {
         });
         try {
           await connection.workflowService.getSystemInfo({});
-          return;
         } finally {
           await connection.close();
         }
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
+      },
+      { timeoutMs, intervalMs: 100 },
+    );
+    if (result.ready) return;
     await this.stop();
     throw new Error(
-      exited
+      result.exited
         ? `the Temporal dev server exited at start (port ${this.port} taken?)`
         : `the Temporal dev server did not answer within ${timeoutMs} ms`,
     );

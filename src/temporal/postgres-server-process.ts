@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { untilReady } from './until-ready';
 import { msToTs } from '@temporalio/common/lib/time';
 import { Client as PgClient } from 'pg';
 import { createServer } from 'node:net';
@@ -223,27 +224,16 @@ export class PostgresTemporalServer {
     );
     closeSync(log);
     this.child = child;
-    let exited = false;
     child.once('exit', () => {
-      exited = true;
       if (this.child === child) this.child = undefined;
     });
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    while (Date.now() < deadline && !exited) {
-      try {
-        await this.setUp();
-        return;
-      } catch (err) {
-        lastError = err;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
+    const result = await untilReady(child, () => this.setUp(), { timeoutMs, intervalMs: 250 });
+    if (result.ready) return;
     await this.stop();
     throw new Error(
-      exited
+      result.exited
         ? `the Temporal server exited at start (see ${this.logFile})`
-        : `the Temporal server was not ready within ${timeoutMs} ms (${String(lastError)}; see ${this.logFile})`,
+        : `the Temporal server was not ready within ${timeoutMs} ms (${String(result.lastError)}; see ${this.logFile})`,
     );
   }
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { CheckStatus } from '../domain/status';
 import type { WorkflowKindName } from '../domain/workflow-ids';
 import type { HttpLimits } from '../integrations/http-error';
+import type { SignedEventVerdict } from '../integrations/signature';
 
 /** Why a check reached its status, when the status alone does not say (e.g. Error because of no email). */
 export type StatusReason =
@@ -100,6 +101,19 @@ export interface VendorCallback {
 
 export type CallbackVerdict =
   { ok: true; callback: VendorCallback } | { ok: false; status: 400 | 401; detail: string };
+
+/** A header given once, as text (undefined when absent or repeated). */
+export const singleHeader = (value: string | string[] | undefined): string | undefined =>
+  typeof value === 'string' ? value : undefined;
+
+/** The callback of a verified vendor event that names itself, its order and the order's status. */
+export function orderEventCallback(
+  verdict: SignedEventVerdict<{ eventId: string; status: string; orderId: string }>,
+): CallbackVerdict {
+  if (!verdict.ok) return verdict;
+  const { eventId, status, orderId } = verdict.event;
+  return { ok: true, callback: { eventId, eventType: status, externalId: orderId } };
+}
 
 /** The vendor refused an order for a reason the customer can fix (shown in a note, status Rejected). */
 export class VendorRefusal extends Error {

@@ -187,6 +187,8 @@ describe('rate limits, the connection cache and the pool timeout (another API on
         pool,
         temporal: stack.temporal,
         logger: createLogger('silent'),
+        secretBox: stack.secretBox,
+        reportLinkKey: stack.reportLinks.key,
       }),
     );
     servers.push(server);

@@ -13,6 +13,8 @@ import { baseConfigSchema, loadConfig, PUBLIC_LIMIT_DEFAULTS } from '../../src/c
 import { createPool } from '../../src/db/pool';
 import { createLogger } from '../../src/logger';
 import { ReportLinkKey, ReportLinks } from '../../src/report-links';
+import { secretBoxFromEnv } from '../../src/db/secret-box';
+import { applyUrlPolicyFromEnv } from './url-policy';
 import { startAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { startCertnEmulator } from '../../sandbox/certn-emulator';
 import { listen, type RunningServer } from '../../sandbox/kit';
@@ -62,6 +64,8 @@ let runtimeInstalled = false;
  * per stack.
  */
 export async function startStack(options: StackOptions = {}) {
+  // The URL policy of the service's processes, from the environment as they read it (scripts start stacks too).
+  applyUrlPolicyFromEnv();
   if (!runtimeInstalled) {
     const sink = options.logDestination;
     const sdkLevel =
@@ -101,8 +105,11 @@ export async function startStack(options: StackOptions = {}) {
   const apiPool: Pool = createPool(databaseUrl, {
     connectionTimeoutMs: publicLimits.DATABASE_POOL_TIMEOUT_MS,
   });
+  // The box the API and the worker open connection secrets with, from the keys the global setup put in the
+  // environment (src/main.ts and src/worker.ts make theirs from their configuration).
+  const secretBox = secretBoxFromEnv();
   // One repository for the API and the secret erasure, as in src/main.ts.
-  const apiConnections = new ConnectionRepository(apiPool);
+  const apiConnections = new ConnectionRepository(apiPool, secretBox);
   const autoAdvanceMs = options.vendorAutoAdvanceMs ?? null;
 
   const lever = await startLeverEmulator({
@@ -144,6 +151,7 @@ export async function startStack(options: StackOptions = {}) {
       connections: apiConnections,
       temporal,
       logger,
+      secretBox,
       reportLinkKey,
       httpLimits,
     }),
@@ -161,6 +169,7 @@ export async function startStack(options: StackOptions = {}) {
     pool: apiPool,
     temporal,
     logger,
+    secretBox,
     connectionIds: ownConnections,
   });
   relay.start();
@@ -193,6 +202,7 @@ export async function startStack(options: StackOptions = {}) {
     dataConverter,
     mail: { smtpUrl: `smtp://${smtp.host}:${smtp.port}`, from: 'bgc-bridge <no-reply@bgc-bridge.test>' },
     leverRateLimiter,
+    secretBox,
     reportLinks,
     httpLimits,
     workflowBundle: bundlePath ? { codePath: bundlePath } : undefined,
@@ -329,6 +339,7 @@ export async function startStack(options: StackOptions = {}) {
     retirement,
     retention,
     reportLinks,
+    secretBox,
     temporal,
     pool,
     apiPool,

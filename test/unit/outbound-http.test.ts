@@ -17,6 +17,7 @@ import { certnAdapter } from '../../src/vendors/certn/adapter';
 import { JustifactsClient } from '../../src/vendors/justifacts/client';
 import { JustworksClient } from '../../src/vendors/justworks/client';
 import { VictigClient, type VictigOrderRequest } from '../../src/vendors/victig/client';
+import { applyUrlPolicyFromEnv } from '../support/url-policy';
 
 /**
  * What every ATS and vendor client does with the answers of a server it is pointed at (a connection's base URL is
@@ -217,17 +218,15 @@ describe('response bodies are read up to VENDOR_RESPONSE_LIMIT_BYTES, never buff
 
 describe('http:// base URLs are called only with ALLOW_HTTP_URLS=true', () => {
   let server: TestServer;
-  let previous: string | undefined;
   beforeAll(async () => {
     server = await serve((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"success":true,"data":[]}');
     });
-    previous = process.env.ALLOW_HTTP_URLS;
   });
-  afterEach(() => {
-    if (previous === undefined) delete process.env.ALLOW_HTTP_URLS;
-    else process.env.ALLOW_HTTP_URLS = previous;
-  });
+  // The policy a process applies at start from its environment (src/main.ts, src/worker.ts), with or without it.
+  const withoutIt = () => applyUrlPolicyFromEnv({ ...process.env, ALLOW_HTTP_URLS: undefined });
+  const withIt = () => applyUrlPolicyFromEnv({ ...process.env, ALLOW_HTTP_URLS: 'true' });
+  afterEach(() => applyUrlPolicyFromEnv());
   afterAll(async () => {
     await server?.close();
   });
@@ -235,7 +234,7 @@ describe('http:// base URLs are called only with ALLOW_HTTP_URLS=true', () => {
   it.each(['requestJson', 'Lever', 'Ashby', 'VICTIG order', 'Justifacts', 'Justworks', 'Certn'])(
     '%s: nothing is sent to an http:// base URL without it, and the failure is permanent',
     async (name) => {
-      delete process.env.ALLOW_HTTP_URLS;
+      withoutIt();
       const call = everyClient(server.url).find(([n]) => n === name)![1];
       const err = await rejection(call());
       expect(err).toBeInstanceOf(ExternalApiError);
@@ -248,7 +247,7 @@ describe('http:// base URLs are called only with ALLOW_HTTP_URLS=true', () => {
   );
 
   it('a check meeting one stops at once (not retried) and its note says to fix the connection', async () => {
-    delete process.env.ALLOW_HTTP_URLS;
+    withoutIt();
     const call = everyClient(server.url).find(([n]) => n === 'Certn')![1];
     const failure = toActivityFailure(await rejection(call()));
     expect(failure).toBeInstanceOf(ApplicationFailure);
@@ -260,7 +259,7 @@ describe('http:// base URLs are called only with ALLOW_HTTP_URLS=true', () => {
   });
 
   it('with it (the sandbox emulators), they are called', async () => {
-    process.env.ALLOW_HTTP_URLS = 'true';
+    withIt();
     expect(await requestJson('Vendor', `${server.url}/v1/thing`)).toEqual({ success: true, data: [] });
     expect(server.hits).toEqual(['GET /v1/thing']);
   });

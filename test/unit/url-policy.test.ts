@@ -9,21 +9,29 @@ import { onboardingNoteText } from '../../src/vendors/justworks/notes';
 import { integrationFor } from '../../src/vendors';
 import { victigResultsSchema } from '../../src/vendors/victig/client';
 import { startServiceProcess, stopProcess } from '../support/service-process';
+import { applyUrlPolicyFromEnv } from '../support/url-policy';
 
-/** Runs `fn` with the environment changed as given (undefined: unset), then puts it back. */
+/**
+ * Runs `fn` under the URL policy a process started with these environment variables (undefined: unset) applies
+ * (src/main.ts, src/worker.ts: `applyUrlPolicy`), then puts the suite's policy back. A configuration the process
+ * would refuse to start with leaves the policy that was there before it (here: https only).
+ */
 async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => T | Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  const apply = (values: Record<string, string | undefined>) => {
-    for (const [key, value] of Object.entries(values)) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  };
-  apply(vars);
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [key, value] of Object.entries(vars)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  applyUrlPolicyFromEnv({});
+  try {
+    applyUrlPolicyFromEnv(env);
+  } catch {
+    // refused at start: nothing is allowed beyond https
+  }
   try {
     return await fn();
   } finally {
-    apply(before);
+    applyUrlPolicyFromEnv();
   }
 }
 

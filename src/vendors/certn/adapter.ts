@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import { certnSignature, hexSignatureMatches } from '../../integrations/signature';
+import { certnSignature, hexSignatureMatches, signedJsonEvent } from '../../integrations/signature';
 import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import type {
   CallbackVerdict,
@@ -10,6 +10,7 @@ import type {
   VendorClient,
   VendorProgress,
 } from '../types';
+import { vendorConnectionInput } from '../connection-input';
 
 export const CERTN_TAGS = {
   Pending: 'CERTN - Pending',
@@ -38,18 +39,13 @@ export type CertnSettings = z.infer<typeof certnSettingsSchema>;
 export const certnSecretsSchema = z.object({ apiKey: z.string().min(1), webhookSecret: z.string().min(1) });
 export type CertnSecrets = z.infer<typeof certnSecretsSchema>;
 
-const certnConnectionInputSchema = z
-  .object({
-    type: z.literal('certn'),
+const certnConnectionInputSchema = vendorConnectionInput('certn', {
+  settings: {
     apiBaseUrl: safeUrlSchema.default('https://api.certn.co'),
-    apiKey: z.string().min(1),
-    webhookSecret: z.string().min(1),
     packages: certnSettingsSchema.shape.packages,
-  })
-  .transform(({ apiBaseUrl, apiKey, webhookSecret, packages }) => ({
-    settings: { apiBaseUrl, packages },
-    secrets: { apiKey, webhookSecret },
-  }));
+  },
+  secrets: certnSecretsSchema.shape,
+});
 
 export const CERTN_CASE_STATUS_VALUES = [
   'CASE_ORDERED',
@@ -246,27 +242,15 @@ export const certnAdapter: CheckVendorAdapter<CertnSettings, CertnSecrets> = {
 
   verifyCallback(rawBody, headers, secrets): CallbackVerdict {
     const signature = headers['x-signature'];
-    if (
-      typeof signature !== 'string' ||
-      !hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature)
-    ) {
-      return { ok: false, status: 401, detail: 'X-Signature is missing or does not match the body.' };
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      return { ok: false, status: 400, detail: 'The body is not JSON.' };
-    }
-    const parsed = certnCallbackSchema.safeParse(json);
-    if (!parsed.success) return { ok: false, status: 400, detail: 'The body is not a Certn webhook event.' };
-    return {
-      ok: true,
-      callback: {
-        eventId: parsed.data.id,
-        eventType: parsed.data.event_type,
-        externalId: parsed.data.object_id,
-      },
-    };
+    const signed =
+      typeof signature === 'string' &&
+      hexSignatureMatches(certnSignature(secrets.webhookSecret, rawBody), signature);
+    const verdict = signedJsonEvent(rawBody, signed, certnCallbackSchema, {
+      header: 'X-Signature',
+      what: 'a Certn webhook event',
+    });
+    if (!verdict.ok) return verdict;
+    const { id, event_type, object_id } = verdict.event;
+    return { ok: true, callback: { eventId: id, eventType: event_type, externalId: object_id } };
   },
 };

@@ -3,7 +3,15 @@ import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import type { AshbyStatusLabel } from '../../integrations/ashby/client';
 import type { HttpLimits } from '../../integrations/http-error';
-import type { CheckVendorAdapter, OrderPlan, VendorClient, VendorProgress } from '../types';
+import {
+  orderEventCallback,
+  singleHeader,
+  type CheckVendorAdapter,
+  type OrderPlan,
+  type VendorClient,
+  type VendorProgress,
+} from '../types';
+import { vendorConnectionInput } from '../connection-input';
 import { JustifactsClient, verifyJustifactsCallback, type JustifactsOrderStatus } from './client';
 import { findPackageTag } from './package-tag';
 
@@ -47,18 +55,10 @@ export const justifactsSecretsSchema = z.object({
 });
 export type JustifactsSecrets = z.infer<typeof justifactsSecretsSchema>;
 
-const connectionInputSchema = z
-  .object({
-    type: z.literal('justifacts'),
-    apiBaseUrl: safeUrlSchema,
-    apiKey: z.string().min(1),
-    callbackSecret: z.string().min(1),
-    packages: justifactsSettingsSchema.shape.packages,
-  })
-  .transform(({ apiBaseUrl, apiKey, callbackSecret, packages }) => ({
-    settings: { apiBaseUrl, packages },
-    secrets: { apiKey, callbackSecret },
-  }));
+const connectionInputSchema = vendorConnectionInput('justifacts', {
+  settings: { apiBaseUrl: safeUrlSchema, packages: justifactsSettingsSchema.shape.packages },
+  secrets: justifactsSecretsSchema.shape,
+});
 
 export function justifactsProgress(status: JustifactsOrderStatus, hasResult: boolean): VendorProgress {
   switch (status) {
@@ -203,21 +203,12 @@ export const justifactsAdapter: CheckVendorAdapter<JustifactsSettings, Justifact
 
   client: (settings, secrets, limits) => new JustifactsVendorClient(settings, secrets, limits),
 
-  verifyCallback(rawBody, headers, secrets) {
-    const header = headers['x-justifacts-signature'];
-    const verdict = verifyJustifactsCallback(
-      rawBody,
-      typeof header === 'string' ? header : undefined,
-      secrets.callbackSecret,
-    );
-    if (!verdict.ok) return verdict;
-    return {
-      ok: true,
-      callback: {
-        eventId: verdict.event.eventId,
-        eventType: verdict.event.status,
-        externalId: verdict.event.orderId,
-      },
-    };
-  },
+  verifyCallback: (rawBody, headers, secrets) =>
+    orderEventCallback(
+      verifyJustifactsCallback(
+        rawBody,
+        singleHeader(headers['x-justifacts-signature']),
+        secrets.callbackSecret,
+      ),
+    ),
 };

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
+import {
+  hexSignatureMatches,
+  hmacSha256Hex,
+  signedJsonEvent,
+  type SignedEventVerdict,
+} from '../../integrations/signature';
 import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-error';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
@@ -60,8 +65,7 @@ export const justifactsCallbackEventSchema = z.object({
 });
 export type JustifactsCallbackEvent = z.infer<typeof justifactsCallbackEventSchema>;
 
-export type JustifactsCallbackVerdict =
-  { ok: true; event: JustifactsCallbackEvent } | { ok: false; status: 400 | 401; detail: string };
+export type JustifactsCallbackVerdict = SignedEventVerdict<JustifactsCallbackEvent>;
 
 /** The `X-Justifacts-Signature` value for a raw callback body: `sha256=<hex>`. */
 export function justifactsSignature(secret: string, rawBody: string | Buffer): string {
@@ -78,23 +82,11 @@ export function verifyJustifactsCallback(
   secret: string,
 ): JustifactsCallbackVerdict {
   const given = /^sha256=([0-9a-fA-F]+)$/.exec(signatureHeader?.trim() ?? '')?.[1];
-  if (given === undefined || !hexSignatureMatches(hmacSha256Hex(secret, rawBody), given)) {
-    return {
-      ok: false,
-      status: 401,
-      detail: 'X-Justifacts-Signature is missing or does not match the body.',
-    };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, status: 400, detail: 'The body is not JSON.' };
-  }
-  const parsed = justifactsCallbackEventSchema.safeParse(json);
-  if (!parsed.success)
-    return { ok: false, status: 400, detail: 'The body is not a Justifacts callback event.' };
-  return { ok: true, event: parsed.data };
+  const signed = given !== undefined && hexSignatureMatches(hmacSha256Hex(secret, rawBody), given);
+  return signedJsonEvent(rawBody, signed, justifactsCallbackEventSchema, {
+    header: 'X-Justifacts-Signature',
+    what: 'a Justifacts callback event',
+  });
 }
 
 export class JustifactsClient {

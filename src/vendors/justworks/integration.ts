@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { IntegrationDefinition } from '../types';
+import { vendorConnectionInput } from '../connection-input';
 import { EXEMPTION_STATUSES, MANAGE_EMPLOYEES_PERMISSION, MEMBER_TYPES } from './client';
 
 /**
@@ -37,14 +38,15 @@ export type JustworksSettings = z.infer<typeof justworksSettingsSchema>;
 export const justworksSecretsSchema = z.object({ apiKey: z.string().min(1) });
 export type JustworksSecrets = z.infer<typeof justworksSecretsSchema>;
 
-const justworksConnectionInputSchema = z
-  .object({
-    type: z.literal('justworks'),
+const justworksConnectionInputSchema = vendorConnectionInput('justworks', {
+  settings: {
     apiBaseUrl: safeUrlSchema.default('https://api.justworks.com'),
-    apiKey: z.string().min(1),
     companyName: justworksSettingsSchema.shape.companyName,
     memberType: z.enum(MEMBER_TYPES).default('employee'),
     exemptionStatus: z.enum(EXEMPTION_DEFAULTS).default('by-type-of-earnings'),
+  },
+  secrets: justworksSecretsSchema.shape,
+  refused: {
     // Refused rather than ignored, so whoever still sends it learns that it no longer decides anything.
     admins: z
       .never({
@@ -54,8 +56,8 @@ const justworksConnectionInputSchema = z
           'change who receives it in Justworks and remove admins from the request',
       })
       .optional(),
-  })
-  .transform(({ apiKey, type: _type, admins: _admins, ...settings }) => ({ settings, secrets: { apiKey } }));
+  },
+});
 
 export const justworksIntegration: IntegrationDefinition<JustworksSettings, JustworksSecrets> = {
   vendor: 'justworks',

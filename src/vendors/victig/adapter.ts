@@ -14,6 +14,8 @@ import {
 } from './client';
 import {
   VendorRefusal,
+  orderEventCallback,
+  singleHeader,
   type CandidateSnapshot,
   type CheckVendorAdapter,
   type OrderPlan,
@@ -566,21 +568,8 @@ export const victigAdapter: CheckVendorAdapter<VictigSettings, VictigSecrets> = 
     return new VictigVendorClient(settings, secrets, limits);
   },
 
-  verifyCallback(rawBody, headers, secrets) {
-    const header = headers[VICTIG_SIGNATURE_HEADER];
-    const verdict = verifyVictigCallback(
-      rawBody,
-      typeof header === 'string' ? header : undefined,
-      secrets.callbackSecret,
-    );
-    if (!verdict.ok) return verdict;
-    return {
-      ok: true,
-      callback: {
-        eventId: verdict.event.eventId,
-        eventType: verdict.event.status,
-        externalId: verdict.event.orderId,
-      },
-    };
-  },
+  verifyCallback: (rawBody, headers, secrets) =>
+    orderEventCallback(
+      verifyVictigCallback(rawBody, singleHeader(headers[VICTIG_SIGNATURE_HEADER]), secrets.callbackSecret),
+    ),
 };

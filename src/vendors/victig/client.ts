@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { hexSignatureMatches, hmacSha256Hex } from '../../integrations/signature';
+import {
+  hexSignatureMatches,
+  hmacSha256Hex,
+  signedJsonEvent,
+  type SignedEventVerdict,
+} from '../../integrations/signature';
 import {
   exchange,
   ExternalApiError,
@@ -97,19 +102,15 @@ export function verifyVictigCallback(
   rawBody: Buffer,
   signatureHeader: string | undefined,
   secret: string,
-): { ok: true; event: VictigCallbackEvent } | { ok: false; status: 400 | 401; detail: string } {
-  if (!signatureHeader || !hexSignatureMatches(victigSignature(secret, rawBody), signatureHeader.trim())) {
-    return { ok: false, status: 401, detail: 'X-Victig-Signature is missing or does not match the body.' };
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(rawBody.toString('utf8'));
-  } catch {
-    return { ok: false, status: 400, detail: 'The body is not JSON.' };
-  }
-  const parsed = victigCallbackSchema.safeParse(json);
-  if (!parsed.success) return { ok: false, status: 400, detail: 'The body is not a VICTIG callback.' };
-  return { ok: true, event: parsed.data };
+): SignedEventVerdict<VictigCallbackEvent> {
+  const signed =
+    signatureHeader !== undefined &&
+    signatureHeader !== '' &&
+    hexSignatureMatches(victigSignature(secret, rawBody), signatureHeader.trim());
+  return signedJsonEvent(rawBody, signed, victigCallbackSchema, {
+    header: 'X-Victig-Signature',
+    what: 'a VICTIG callback',
+  });
 }
 
 function parseJson(text: string): unknown {
