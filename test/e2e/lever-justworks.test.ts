@@ -8,7 +8,7 @@ import {
   type OnboardingState,
 } from '../../src/workflows/onboarding-definitions';
 import { decodeHistory, startStack, type Stack } from '../support/stack';
-import { startedHandle, waitForInboxOutcomes, waitForNote, waitForState } from '../support/waits';
+import { eventually, startedHandle, waitForInboxOutcomes, waitForNote, waitForState } from '../support/waits';
 
 const START_MS = Date.UTC(2025, 2, 3); // 2025-03-03
 const SALARY = 187_654;
