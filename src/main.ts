@@ -8,7 +8,7 @@ import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { secretBoxFromConfig } from './db/secret-box';
 import { httpLimitsOf } from './integrations/http-error';
-import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
+import { leverRateLimitsFromConfig } from './ats/lever/shared-rate-limit';
 import { checkUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinkKeyFromConfig } from './report-links';

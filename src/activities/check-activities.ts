@@ -1,18 +1,18 @@
 import { Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
-import { AshbySide } from '../ats/ashby';
-import { LeverSide } from '../ats/lever';
+import { AshbySide } from '../ats/ashby/side';
+import { LeverSide } from '../ats/lever/side';
 import type { AtsSide } from '../ats/types';
-import { AssessmentRepository } from '../db/assessments';
+import { AssessmentRepository } from '../ats/ashby/assessments';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import type { SecretBox } from '../db/secret-box';
 import type { Connection } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
-import { AshbyClient } from '../integrations/ashby/client';
+import { AshbyClient } from '../ats/ashby/client';
 import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
+import type { LeverRateLimits } from '../ats/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
@@ -25,7 +25,7 @@ import {
   type VendorProgress,
 } from '../vendors/types';
 import { classified } from './errors';
-import { activityLeverClient } from './lever-client';
+import { activityLeverClient } from '../ats/lever/activity-client';
 
 /** The ATS object a check is about: a Lever opportunity or an Ashby assessment. */
 export interface SubjectRef {

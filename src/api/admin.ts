@@ -5,7 +5,7 @@ import type { CheckRepository } from '../db/checks';
 import type { ConnectionRepository, EventInput } from '../db/connections';
 import { publicView, type ConnectionSummary } from '../domain/connection';
 import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
+import type { LeverRateLimits } from '../ats/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { checkWorkflowId } from '../domain/workflow-ids';

@@ -11,7 +11,7 @@ import {
   type LeverConnectionInput,
 } from '../domain/connection';
 import { ExternalApiError } from '../integrations/http-error';
-import { LeverClient, type LeverClientOptions } from '../integrations/lever/client';
+import { LeverClient, type LeverClientOptions } from '../ats/lever/client';
 import { integrationFor, integrationNames } from '../vendors';
 import type { IntegrationDefinition } from '../vendors/types';
 

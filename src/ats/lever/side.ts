@@ -1,6 +1,6 @@
-import { LeverClient, noteText, type LeverOpportunity } from '../integrations/lever/client';
-import type { CandidateSnapshot, CheckVendorAdapter } from '../vendors/types';
-import type { AtsSide } from './types';
+import { LeverClient, noteText, type LeverOpportunity } from './client';
+import type { CandidateSnapshot, CheckVendorAdapter } from '../../vendors/types';
+import type { AtsSide } from '../types';
 
 /** Splits Lever's single name field; vendors need first and last name. */
 export function splitName(name: string | null | undefined): { firstName: string; lastName: string } {
