@@ -18,12 +18,11 @@ import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
 import {
   VendorRefusal,
-  type CandidateSnapshot,
   type CheckVendorAdapter,
   type OrderPlan,
-  type StatusReason,
   type VendorProgress,
 } from '../vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../domain/candidate';
 import { classified } from './errors';
 import { activityLeverClient } from '../ats/lever/activity-client';
 

@@ -1,5 +1,6 @@
 import type { CheckStatus } from '../domain/status';
-import type { CandidateSnapshot, CheckVendorAdapter, StatusReason, VendorResults } from '../vendors/types';
+import type { CheckVendorAdapter, VendorResults } from '../vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../domain/candidate';
 
 /**
  * The ATS half of a check: where the candidate comes from and where statuses and results go. Lever shows them

@@ -12,7 +12,7 @@ import type { Activities } from '../activities';
 import { FAILURE } from '../domain/failures';
 import { isTerminal, transition, type CheckStatus } from '../domain/status';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
-import type { StatusReason } from '../vendors/types';
+import type { StatusReason } from '../domain/candidate';
 import {
   cancelCheckSignal,
   checkStateQuery,

@@ -19,7 +19,7 @@ import {
 import { listen, type RunningServer } from '../../sandbox/kit';
 import { startAshbyEmulator, type RunningAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { justifactsAdapter } from '../../src/vendors/justifacts/adapter';
-import type { StatusReason } from '../../src/vendors/types';
+import type { StatusReason } from '../../src/domain/candidate';
 
 const API_KEY = 'ashby-org-key';
 const OTHER_KEY = 'ashby-other-org-key';

@@ -2,7 +2,8 @@ import type { AssessmentRepository } from './assessments';
 import { isTerminal } from '../../domain/status';
 import { ExternalApiError } from '../../integrations/http-error';
 import { AshbyClient, cancelledUpdate, resultUpdate, statusUpdate } from './client';
-import type { CandidateSnapshot, CheckVendorAdapter, StatusReason } from '../../vendors/types';
+import type { CheckVendorAdapter } from '../../vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../../domain/candidate';
 import type { AtsSide } from '../types';
 
 /**

@@ -1,5 +1,6 @@
 import { LeverClient, noteText, type LeverOpportunity } from './client';
-import type { CandidateSnapshot, CheckVendorAdapter } from '../../vendors/types';
+import type { CheckVendorAdapter } from '../../vendors/types';
+import type { CandidateSnapshot } from '../../domain/candidate';
 import type { AtsSide } from '../types';
 
 /** Splits Lever's single name field; vendors need first and last name. */

@@ -14,14 +14,13 @@ import {
 } from './client';
 import {
   VendorRefusal,
-  type CandidateSnapshot,
   type CheckVendorAdapter,
   type OrderPlan,
-  type StatusReason,
   type VendorClient,
   type VendorProgress,
   type VendorResults,
 } from '../types';
+import type { CandidateSnapshot, StatusReason } from '../../domain/candidate';
 
 /**
  * Lever → VICTIG (spec §5, seed 001): the candidate's name, email, phone, position, location and prefixed tags
