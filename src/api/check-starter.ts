@@ -5,7 +5,7 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import type { Connection } from '../domain/connection';
+import type { Connection } from '../ats/connection';
 import { CONNECTION_KEY, VENDOR_KEY } from '../temporal/search-attributes';
 import type { IntegrationDefinition } from '../vendors/types';
 import { checkWorkflowId, hireWorkflowId } from '../domain/workflow-ids';

@@ -3,7 +3,7 @@ import {
   leverWebhookSchema,
   stageChangeDataSchema,
 } from '../../src/ats/lever/webhook-schema';
-import { leverConnectionInputSchema } from '../../src/domain/connection';
+import { leverConnectionInputSchema } from '../../src/ats/lever/config';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
 import { splitName } from '../../src/ats/lever/side';
 

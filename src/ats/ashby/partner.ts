@@ -3,7 +3,7 @@ import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { z } from 'zod';
 import type { AssessmentRepository } from './assessments';
-import type { Connection } from '../../domain/connection';
+import type { Connection } from '../connection';
 import {
   ashbyPartnerAuthorized,
   assessmentCancelRequestSchema,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DeliveryOutcome, WebhookInbox } from '../../db/inbox';
-import type { Connection, LeverSettings } from '../../domain/connection';
+import type { Connection } from '../connection';
+import type { LeverSettings } from './config';
 import { hiredDataSchema, stageChangeDataSchema, type LeverWebhook } from './webhook-schema';
 import type { Logger } from '../../logger';
 import type { IntegrationDefinition } from '../../vendors/types';
