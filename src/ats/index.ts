@@ -15,7 +15,10 @@ export const atsModules = [leverAts, ashbyAts] as const satisfies readonly AtsMo
 
 export const atsKinds: readonly AtsKind[] = atsModules.map((m) => m.kind);
 
-/** The module of an ATS. */
+/**
+ * The module of an ATS. Give it the kind of the config it is then called with, `atsModuleFor(c.kind).side(c, …)`:
+ * for a kind that is a union, its methods take any ATS's config.
+ */
 export function atsModuleFor<K extends AtsKind>(kind: K): AtsModule<AtsConfigs[K]> {
   return byKind[kind];
 }
