@@ -191,14 +191,14 @@ const leverRateLimitSettings = {
   /**
    * Lever requests per second per API key (Lever allows 10/s with bursts to 20 and answers 429 beyond), the
    * burst, and how long one call may wait for its turn before it fails (retryable) instead. See
-   * src/integrations/lever/rate-limiter.ts.
+   * src/ats/lever/rate-limiter.ts.
    */
   LEVER_RATE_PER_SECOND: z.coerce.number().positive().default(9),
   LEVER_RATE_BURST: z.coerce.number().int().min(1).default(15),
   LEVER_RATE_MAX_WAIT_MS: z.coerce.number().int().min(0).default(20_000),
   /**
    * The limit holds across every API and worker process, through the service's PostgreSQL
-   * (src/integrations/lever/shared-rate-limit.ts); false: per process, for a deployment of one process.
+   * (src/ats/lever/shared-rate-limit.ts); false: per process, for a deployment of one process.
    */
   LEVER_RATE_SHARED: z.preprocess(unsetIfEmpty, z.stringbool().default(true)),
   /**

@@ -7,7 +7,7 @@ import { ConnectionRepository } from './db/connections';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { httpLimitsOf } from './integrations/http-error';
-import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
+import { leverRateLimitsFromConfig } from './ats/lever/shared-rate-limit';
 import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { startupKeys } from './startup';

@@ -4,7 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Pool } from 'pg';
 import { createActivities, type ActivityDeps } from './activities';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_MAX_CONCURRENT_ACTIVITIES } from './config';
-import type { LeverRateLimits } from './integrations/lever/rate-limiter';
+import type { LeverRateLimits } from './ats/lever/rate-limiter';
 import type { Logger } from './logger';
 
 export interface CheckWorkerOptions {

@@ -3,7 +3,7 @@ import { loadConfig, workerConfigSchema } from './config';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
 import { httpLimitsOf } from './integrations/http-error';
-import { leverRateLimitsFromConfig } from './integrations/lever/shared-rate-limit';
+import { leverRateLimitsFromConfig } from './ats/lever/shared-rate-limit';
 import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';
 import { reportLinksFromConfig } from './report-links';

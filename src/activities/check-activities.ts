@@ -1,31 +1,26 @@
 import { Context } from '@temporalio/activity';
 import { LRUCache } from 'lru-cache';
 import type { Pool } from 'pg';
-import { AshbySide } from '../ats/ashby';
-import { LeverSide } from '../ats/lever';
+import { atsModuleFor } from '../ats';
+import type { Connection } from '../ats/connection';
+import type { LeverRateLimits } from '../ats/lever/rate-limiter';
 import type { AtsSide } from '../ats/types';
-import { AssessmentRepository } from '../db/assessments';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import type { SecretBox } from '../db/secret-box';
-import type { Connection } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
-import { AshbyClient } from '../integrations/ashby/client';
 import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';
 import {
   VendorRefusal,
-  type CandidateSnapshot,
   type CheckVendorAdapter,
   type OrderPlan,
-  type StatusReason,
   type VendorProgress,
 } from '../vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../domain/candidate';
 import { classified } from './errors';
-import { activityLeverClient } from './lever-client';
 
 /** The ATS object a check is about: a Lever opportunity or an Ashby assessment. */
 export interface SubjectRef {
@@ -96,7 +91,6 @@ export function createCheckActivities({
 }: ActivityDeps) {
   const connections = new ConnectionRepository(pool, secretBox);
   const checks = new CheckRepository(pool);
-  const assessments = new AssessmentRepository(pool);
   /**
    * The candidate as `prepareCheck` read them, kept in memory only (never in the workflow's history) until the
    * run's first status is shown, on this worker: the order does not read the ATS again, and the first status knows
@@ -117,30 +111,11 @@ export function createCheckActivities({
   };
 
   function atsSide(connection: Connection, subjectId: string, adapter: CheckVendorAdapter): AtsSide {
-    switch (connection.ats.kind) {
-      case 'lever':
-        return new LeverSide(
-          activityLeverClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
-            rateLimiter: leverRateLimiter,
-            limits: httpLimits,
-          }),
-          subjectId,
-          {
-            triggerStageId: connection.ats.settings.triggerStageId,
-            lookFirst: isRetry(),
-            withPosition: adapter.usesPosition,
-          },
-        );
-      case 'ashby':
-        return new AshbySide(
-          new AshbyClient(connection.ats.settings.apiBaseUrl, connection.ats.secrets.apiKey, {
-            limits: httpLimits,
-          }),
-          assessments,
-          connection.id,
-          subjectId,
-        );
-    }
+    return atsModuleFor(connection.ats.kind).side(
+      connection.ats,
+      { connectionId: connection.id, subjectId },
+      { pool, leverRateLimiter, httpLimits, retry: isRetry(), withPosition: adapter.usesPosition },
+    );
   }
 
   async function load(ref: SubjectRef) {

@@ -4,7 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ConnectionRepository } from '../db/connections';
 import { FAILURE } from '../domain/failures';
 import { hireWorkflowId } from '../domain/workflow-ids';
-import { postingIdOf } from '../integrations/lever/client';
+import { postingIdOf } from '../ats/lever/client';
 import { JustworksClient, MANAGE_EMPLOYEES_PERMISSION } from '../vendors/justworks/client';
 import { justworksIntegration } from '../vendors/justworks/integration';
 import { sendHireNotification, type SmtpSettings } from '../vendors/justworks/mailer';
@@ -12,7 +12,7 @@ import { onboardingNoteText, type OnboardingNote } from '../vendors/justworks/no
 import { buildPendingHire, type Omission } from '../vendors/justworks/pending-hire';
 import type { ActivityDeps } from './check-activities';
 import { classified } from './errors';
-import { activityLeverClient } from './lever-client';
+import { activityLeverClient } from '../ats/lever/activity-client';
 
 /** The Lever hire an onboarding is about. No PII: activities read the candidate from Lever. */
 export interface HireRef {

@@ -2,10 +2,13 @@ import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { CheckRepository } from '../db/checks';
+import { atsModuleFor } from '../ats';
+import type { ConnectionSummary } from '../ats/connection';
+import type { LeverRateLimits } from '../ats/lever/rate-limiter';
+import type { AtsCallDeps } from '../ats/types';
 import type { ConnectionRepository, EventInput } from '../db/connections';
-import { publicView, type ConnectionSummary } from '../domain/connection';
+import { publicView } from '../domain/connection';
 import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { checkWorkflowId } from '../domain/workflow-ids';
@@ -62,11 +65,8 @@ function sendRefusal(res: Response, refusal: Refusal) {
  */
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
-  // Lever clients of the connection checks (reading the stages) take their turn within the key's limit.
-  const lever = {
-    ...(deps.leverRateLimiter === undefined ? {} : { rateLimiter: deps.leverRateLimiter }),
-    ...(deps.httpLimits === undefined ? {} : { limits: deps.httpLimits }),
-  };
+  // The ATSs' calls of the connection checks (Lever: reading the stages) take their turn within the key's limit.
+  const ats: AtsCallDeps = { leverRateLimiter: deps.leverRateLimiter, httpLimits: deps.httpLimits };
   router.use(
     '/admin',
     requireAdminToken(deps.adminToken),
@@ -81,7 +81,10 @@ export function adminRouter(deps: AdminDeps): Router {
     return publicView(
       settings?.success ? { ...connection, vendorSettings: settings.data } : connection,
       baseUrl(req),
-      { vendorCallbacks: integration?.workflow === 'backgroundCheck' },
+      {
+        vendorCallbacks: integration?.workflow === 'backgroundCheck',
+        atsUrls: atsModuleFor(connection.ats.kind).publicUrls(baseUrl(req), connection.id),
+      },
     );
   };
   /** Who made a change: a fingerprint of the bearer token the request carried (already checked). */
@@ -101,20 +104,17 @@ export function adminRouter(deps: AdminDeps): Router {
   }
 
   router.post('/admin/connections', async (req, res) => {
-    const resolved = await resolveConnection(req.body, undefined, lever);
+    const resolved = await resolveConnection(req.body, undefined, ats);
     if (!resolved.ok) return sendRefusal(res, resolved);
     const connection = await deps.connections.create(resolved.connection, {
       ...by(req),
       detail: { vendor: resolved.connection.vendor, ats: resolved.connection.ats.kind },
     });
-    // A generated partner secret is shown once, here: the admin gives it to Ashby with the partner base URL.
+    // A generated secret (Ashby's partner secret) is shown once, here: the admin gives it to the ATS.
     res
       .status(201)
       .set('ETag', etag(connection))
-      .json({
-        ...view(connection, req),
-        ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
-      });
+      .json({ ...view(connection, req), ...resolved.shownOnce });
   });
 
   router.get('/admin/connections', async (req, res) => {
@@ -145,7 +145,7 @@ export function adminRouter(deps: AdminDeps): Router {
       return sendProblem(res, 412, 'The connection changed since that version; read it again.');
     }
     const current = await deps.connections.get(summary.id);
-    const resolved = await resolvePatch(current, req.body, lever);
+    const resolved = await resolvePatch(current, req.body, ats);
     if (!resolved.ok) return sendRefusal(res, resolved);
     const changes = settingChanges(current, { ...current, ...resolved.connection });
     if (changes.length === 0) return res.set('ETag', etag(current)).json(view(current, req));
@@ -169,10 +169,7 @@ export function adminRouter(deps: AdminDeps): Router {
       { connectionId: updated.id, changed: changes.map((c) => c.path) },
       'connection changed by an admin',
     );
-    res.set('ETag', etag(updated)).json({
-      ...view(updated, req),
-      ...(resolved.partnerSecret ? { partnerSecret: resolved.partnerSecret } : {}),
-    });
+    res.set('ETag', etag(updated)).json({ ...view(updated, req), ...resolved.shownOnce });
   });
 
   for (const [action, paused] of [

@@ -2,20 +2,17 @@ import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { ApiConfig } from '../config';
-import { AssessmentRepository } from '../db/assessments';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
-import { WebhookInbox } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
 import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
+import type { LeverRateLimits } from '../ats/lever/rate-limiter';
+import { atsRouters } from '../ats/routers';
 import type { Logger } from '../logger';
 import type { ReportLinkKey } from '../report-links';
 import { adminRouter } from './admin';
-import { ashbyPartnerRouter } from './ashby-partner';
 import { codecRouter } from './codec-router';
 import { ConnectionCache } from './connection-cache';
-import { leverWebhookRouter } from './lever-webhooks';
 import { answerParserErrorsWithProblems, notFoundHandler, problemHandler } from './problem';
 import { publicRouteLimits } from './public-limits';
 import { reportLinkRouter } from './report-links';
@@ -93,17 +90,8 @@ export function createApp(deps: AppDeps): Express {
       logger,
     }),
   );
-  app.use(
-    leverWebhookRouter({
-      connections: publicConnections,
-      inbox: new WebhookInbox(pool),
-      temporal,
-      logger,
-      start,
-      bodyLimit: config.WEBHOOK_BODY_LIMIT,
-      maxAgeMs: config.LEVER_WEBHOOK_MAX_AGE_MS,
-    }),
-  );
+  // Each ATS's public routes: Lever's webhooks, Ashby's partner endpoints.
+  app.use(atsRouters({ pool, connections: publicConnections, temporal, logger, start, config }));
   app.use(
     vendorCallbackRouter({
       connections: publicConnections,
@@ -123,15 +111,6 @@ export function createApp(deps: AppDeps): Express {
       publicBaseUrl: config.PUBLIC_BASE_URL,
       ...(deps.leverRateLimiter === undefined ? {} : { leverRateLimiter: deps.leverRateLimiter }),
       httpLimits: deps.httpLimits,
-    }),
-  );
-  app.use(
-    ashbyPartnerRouter({
-      connections: publicConnections,
-      assessments: new AssessmentRepository(pool),
-      temporal,
-      logger,
-      start,
     }),
   );
   app.use('/codec', codecRouter({ config, temporal }));

@@ -5,7 +5,7 @@ import {
   isGrpcServiceError,
   type Client,
 } from '@temporalio/client';
-import type { Connection } from '../domain/connection';
+import type { Connection } from '../ats/connection';
 import type { IntegrationDefinition } from '../vendors/types';
 import { WORKFLOW_KINDS, type KindStartOptions } from '../workflows/kinds';
 

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { ConnectionLookup, ConnectionRepository } from '../db/connections';
-import type { Connection, ConnectionSummary } from '../domain/connection';
+import type { Connection, ConnectionSummary } from '../ats/connection';
 
 /** What the public routes read of a connection: the repository's reads, possibly from memory. */
 export type ConnectionReader = Pick<ConnectionRepository, 'find' | 'findSummary'>;

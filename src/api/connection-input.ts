@@ -1,31 +1,29 @@
-import { randomBytes } from 'node:crypto';
 import { apply as applyMergePatch, generate as mergePatchBetween } from 'json-merge-patch';
 import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { atsModuleFor, atsModules, perAts } from '../ats';
+import type { AtsConfig, Connection } from '../ats/connection';
+import { refusal, type AtsCallDeps, type FieldIssue, type Refusal } from '../ats/types';
 import type { NewConnection, SettingChange } from '../db/connections';
-import {
-  ashbyConnectionInputSchema,
-  leverConnectionInputSchema,
-  type AtsConfig,
-  type Connection,
-  type LeverConnectionInput,
-} from '../domain/connection';
-import { ExternalApiError } from '../integrations/http-error';
-import { LeverClient, type LeverClientOptions } from '../integrations/lever/client';
+import { withoutNulls } from '../domain/connection';
 import { integrationFor, integrationNames } from '../vendors';
 import type { IntegrationDefinition } from '../vendors/types';
+
+export type { FieldIssue, Refusal } from '../ats/types';
+
+/** Each ATS's part of the connection body, by its kind (`lever`, `ashby`): exactly one is given. */
+const atsParts = perAts((m) => m.inputSchema.optional());
 
 /** The body of `POST /admin/connections`: one ATS (Lever or Ashby) and one vendor. */
 export const connectionInputSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
-    lever: leverConnectionInputSchema.optional(),
-    ashby: ashbyConnectionInputSchema.optional(),
+    ...atsParts,
     vendor: z.looseObject({ type: z.string().min(1) }),
   })
-  .refine((v) => (v.lever === undefined) !== (v.ashby === undefined), {
-    message: 'give exactly one ATS: lever or ashby',
-    path: ['lever'],
+  .refine((v) => atsModules.filter((m) => v[m.kind] !== undefined).length === 1, {
+    message: `give exactly one ATS: ${atsModules.map((m) => m.kind).join(' or ')}`,
+    path: [atsModules[0].kind],
   });
 
 /**
@@ -34,28 +32,19 @@ export const connectionInputSchema = z
  */
 const patchSchema = z.strictObject({
   name: z.string().optional(),
-  lever: z.record(z.string(), z.unknown()).optional(),
-  ashby: z.record(z.string(), z.unknown()).optional(),
+  ...perAts(() => z.record(z.string(), z.unknown()).optional()),
   vendor: z.record(z.string(), z.unknown()).optional(),
 });
 
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
-
-export type Refusal = { ok: false; status: number; detail: string; errors?: FieldIssue[] };
-
 export type Resolution =
-  | { ok: true; connection: NewConnection; integration: IntegrationDefinition; partnerSecret?: string }
+  | {
+      ok: true;
+      connection: NewConnection;
+      integration: IntegrationDefinition;
+      /** Secrets generated for the admin, shown once in the answer (e.g. Ashby's partner secret). */
+      shownOnce?: Record<string, string>;
+    }
   | Refusal;
-
-const refusal = (status: number, detail: string, errors?: FieldIssue[]): Refusal => ({
-  ok: false,
-  status,
-  detail,
-  ...(errors === undefined ? {} : { errors }),
-});
 
 /** Zod's issues as `{ path, message }`, one per field: an unknown key is named by its own path. */
 export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
@@ -68,102 +57,19 @@ export function fieldIssues(error: z.ZodError, prefix?: string): FieldIssue[] {
   );
 }
 
-type AtsResolution = { ok: true; ats: AtsConfig } | Refusal;
-
-/**
- * Lever: checks the API key against Lever (reading the pipeline stages) and resolves the trigger stage, given by
- * name or ID (or the integration's default name), to the stage ID that webhooks carry — when the integration is
- * started by a stage change.
- */
-async function resolveLever(
-  input: LeverConnectionInput,
-  integration: IntegrationDefinition,
-  leverClient: LeverClientOptions,
-): Promise<AtsResolution> {
-  const secrets = { apiKey: input.apiKey, signatureToken: input.signatureToken };
-  let stages: { id: string; text: string }[];
-  try {
-    stages = await new LeverClient(input.apiBaseUrl, input.apiKey, leverClient).listStages();
-  } catch (err) {
-    if (err instanceof ExternalApiError && err.accessDenied) {
-      return refusal(422, 'Lever refused the API key while reading the pipeline stages.', [
-        { path: 'lever.apiKey', message: 'Lever refused this API key' },
-      ]);
-    }
-    if (err instanceof ExternalApiError && err.permanent) {
-      // Lever answered, and will answer the same again: the given base URL or key is wrong (e.g. 404, a redirect).
-      // Its status is not echoed: the answer must not make this a probe of what lies behind a base URL.
-      return refusal(
-        422,
-        'Lever refused to list the pipeline stages; check lever.apiBaseUrl and lever.apiKey.',
-      );
-    }
-    return refusal(502, 'Lever could not be asked for the pipeline stages; try again.');
-  }
-  if (integration.leverTrigger !== 'stage-change') {
-    return { ok: true, ats: { kind: 'lever', settings: { apiBaseUrl: input.apiBaseUrl }, secrets } };
-  }
-  const triggerStageId = input.triggerStageId;
-  const triggerStageName =
-    triggerStageId === undefined
-      ? (input.triggerStageName ?? integration.defaultTriggerStageName)
-      : undefined;
-  if (triggerStageId === undefined && triggerStageName === undefined) {
-    return refusal(400, `${integration.displayName} needs lever.triggerStageName or lever.triggerStageId.`, [
-      { path: 'lever.triggerStageName', message: 'required (or lever.triggerStageId)' },
-    ]);
-  }
-  const stage = stages.find((s) =>
-    triggerStageId !== undefined ? s.id === triggerStageId : s.text === triggerStageName,
-  );
-  if (stage === undefined) {
-    const wanted =
-      triggerStageId !== undefined ? `with ID "${triggerStageId}"` : `named "${triggerStageName}"`;
-    return refusal(422, `Lever has no pipeline stage ${wanted}.`, [
-      {
-        path: triggerStageId !== undefined ? 'lever.triggerStageId' : 'lever.triggerStageName',
-        message: `Lever has no pipeline stage ${wanted}`,
-      },
-    ]);
-  }
-  return {
-    ok: true,
-    ats: {
-      kind: 'lever',
-      settings: { apiBaseUrl: input.apiBaseUrl, triggerStageId: stage.id, triggerStageName: stage.text },
-      secrets,
-    },
-  };
-}
-
-const withoutNulls = (value: unknown): Record<string, unknown> =>
-  Object.fromEntries(
-    Object.entries(typeof value === 'object' && value !== null ? value : {}).filter(([, v]) => v !== null),
-  );
-
 /**
  * A stored connection written back as the creation body that would make it: what a PATCH is applied to, and
- * what two versions of a connection are compared as. The trigger stage is the resolved ID (the name is shown
- * for reading only); vendor settings are read through the vendor's schema, so settings it no longer has drop out.
+ * what two versions of a connection are compared as. Its ATS part is the ATS module's (Lever: the trigger stage
+ * is the resolved ID, the name is shown for reading only); vendor settings are read through the vendor's schema, so settings it no longer has drop out.
  */
 export function inputOf(connection: Connection): Record<string, unknown> & {
   vendor: Record<string, unknown>;
 } {
   const integration = integrationFor(connection.vendor);
   const settings = integration?.settingsSchema.safeParse(connection.vendorSettings);
-  const ats =
-    connection.ats.kind === 'lever'
-      ? {
-          lever: withoutNulls({
-            ...connection.ats.settings,
-            triggerStageName: null,
-            ...connection.ats.secrets,
-          }),
-        }
-      : { ashby: withoutNulls({ ...connection.ats.settings, ...connection.ats.secrets }) };
   return {
     name: connection.name,
-    ...ats,
+    [connection.ats.kind]: atsModuleFor(connection.ats.kind).inputOf(connection.ats),
     vendor: {
       type: connection.vendor,
       ...withoutNulls(settings?.success ? settings.data : connection.vendorSettings),
@@ -185,13 +91,13 @@ function unknownVendorKeys(given: Record<string, unknown>, built: NewConnection)
 /**
  * Validates a connection body and resolves what it names (the Lever key and trigger stage, through Lever) into a
  * connection to store. `current` is the stored connection a PATCH started from: its ATS part is reused unchanged
- * when the body did not change it, so a change of vendor settings alone does not call Lever. `leverClient`: the
- * options of the Lever client that reads the stages (the API's rate limit, shared with the workers).
+ * when the body did not change it, so a change of vendor settings alone does not call Lever. `deps`: what the
+ * ATS's calls need (for Lever's stages: the API's rate limit, shared with the workers, and the request limits).
  */
 export async function resolveConnection(
   body: unknown,
   current?: Connection,
-  leverClient: LeverClientOptions = {},
+  deps: AtsCallDeps = {},
 ): Promise<Resolution> {
   const input = connectionInputSchema.safeParse(body);
   if (!input.success) return refusal(400, 'The connection is not valid.', fieldIssues(input.error));
@@ -201,7 +107,9 @@ export async function resolveConnection(
       { path: 'vendor.type', message: `one of: ${integrationNames().join(', ')}` },
     ]);
   }
-  const atsKind = input.data.lever ? 'lever' : 'ashby';
+  const atsModule = atsModules.find((m) => input.data[m.kind] !== undefined);
+  if (atsModule === undefined) throw new Error('the connection schema lets no body without an ATS through');
+  const atsKind = atsModule.kind;
   if (!integration.supportedAts.includes(atsKind)) {
     return refusal(422, `${integration.displayName} cannot be connected to ${atsKind}.`, [
       { path: atsKind, message: `${integration.displayName} cannot be connected to ${atsKind}` },
@@ -213,25 +121,15 @@ export async function resolveConnection(
   }
 
   let ats: AtsConfig;
-  let partnerSecret: string | undefined;
+  let shownOnce: Record<string, string> | undefined;
   const unchanged =
     current !== undefined && isDeepStrictEqual(input.data[atsKind], inputOf(current)[atsKind]);
   if (unchanged) {
     ats = current.ats;
-  } else if (input.data.lever) {
-    const resolved = await resolveLever(input.data.lever, integration, leverClient);
-    if (!resolved.ok) return resolved;
-    ats = resolved.ats;
   } else {
-    const ashby = input.data.ashby!;
-    const secret = ashby.partnerSecret ?? randomBytes(32).toString('base64url');
-    // A generated secret is shown once, in the answer: the admin gives it to Ashby with the partner base URL.
-    if (ashby.partnerSecret === undefined) partnerSecret = secret;
-    ats = {
-      kind: 'ashby',
-      settings: { apiBaseUrl: ashby.apiBaseUrl },
-      secrets: { apiKey: ashby.apiKey, partnerSecret: secret },
-    };
+    const resolved = await atsModule.resolve(input.data[atsKind], integration, deps);
+    if (!resolved.ok) return resolved;
+    ({ ats, shownOnce } = resolved);
   }
   const connection: NewConnection = {
     name: input.data.name,
@@ -251,7 +149,7 @@ export async function resolveConnection(
       })),
     );
   }
-  return { ok: true, connection, integration, ...(partnerSecret === undefined ? {} : { partnerSecret }) };
+  return { ok: true, connection, integration, ...(shownOnce === undefined ? {} : { shownOnce }) };
 }
 
 /**
@@ -261,7 +159,7 @@ export async function resolveConnection(
 export async function resolvePatch(
   current: Connection,
   body: unknown,
-  leverClient: LeverClientOptions = {},
+  deps: AtsCallDeps = {},
 ): Promise<Resolution> {
   const patch = patchSchema.safeParse(body);
   if (!patch.success) {
@@ -271,11 +169,12 @@ export async function resolvePatch(
       fieldIssues(patch.error),
     );
   }
-  const { lever, ashby, vendor } = patch.data;
-  const other = current.ats.kind === 'lever' ? 'ashby' : 'lever';
-  if ((other === 'ashby' ? ashby : lever) !== undefined) {
-    return refusal(400, `This connection is on ${current.ats.kind}; its ATS cannot change.`, [
-      { path: other, message: `the connection is on ${current.ats.kind}` },
+  const { vendor } = patch.data;
+  const kind = current.ats.kind;
+  const other = atsModules.find((m) => m.kind !== kind && patch.data[m.kind] !== undefined);
+  if (other !== undefined) {
+    return refusal(400, `This connection is on ${kind}; its ATS cannot change.`, [
+      { path: other.kind, message: `the connection is on ${kind}` },
     ]);
   }
   if (vendor?.type !== undefined && vendor.type !== current.vendor) {
@@ -284,12 +183,10 @@ export async function resolvePatch(
     ]);
   }
   const base = inputOf(current);
-  // A trigger stage is given by name or by ID: a new one of either kind replaces the stored one.
-  if (lever?.triggerStageName !== undefined && typeof base.lever === 'object' && base.lever !== null) {
-    delete (base.lever as Record<string, unknown>).triggerStageId;
-  }
+  const atsPatch = patch.data[kind];
+  if (atsPatch !== undefined) base[kind] = atsModuleFor(kind).patchBase(current.ats, atsPatch);
   const next: unknown = applyMergePatch(base, patch.data);
-  return resolveConnection(next, current, leverClient);
+  return resolveConnection(next, current, deps);
 }
 
 /**

@@ -4,11 +4,11 @@ import type { ApiConfig } from '../config';
 import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox, type PendingDelivery } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
-import { leverWebhookSchema } from '../domain/lever-webhook';
+import { leverWebhookSchema } from '../ats/lever/webhook-schema';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
-import { decideLeverDelivery, refusedStartBackoffMs, startRecordedDelivery } from './lever-delivery';
+import { decideLeverDelivery, refusedStartBackoffMs, startRecordedDelivery } from '../ats/lever/delivery';
 import { Periodic } from './periodic';
 
 export interface InboxRelayDeps {

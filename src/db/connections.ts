@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { z } from 'zod';
-import {
-  ashbySecretsSchema,
-  ashbySettingsSchema,
-  leverSecretsSchema,
-  leverSettingsSchema,
-  type AtsConfig,
-  type Connection,
-  type ConnectionLifecycle,
-  type ConnectionSummary,
-} from '../domain/connection';
+import { atsKinds, atsModuleFor } from '../ats';
+import type { Connection, ConnectionSummary } from '../ats/connection';
+import type { ConnectionLifecycle } from '../domain/connection';
 import { inTransaction } from './pool';
 import { sealedEnvelopeSchema, type SecretBox, type SealedEnvelope } from './secret-box';
 
@@ -21,7 +14,7 @@ type Secrets = z.infer<typeof secretsSchema>;
 const rowSchema = z.object({
   id: z.string(),
   name: z.string(),
-  ats: z.enum(['lever', 'ashby']),
+  ats: z.enum(atsKinds),
   vendor: z.string(),
   settings: z.object({ ats: z.unknown(), vendor: z.unknown() }),
   /** Plain text, only in rows written before secrets were encrypted and not yet sealed (rotate-secrets). */
@@ -51,13 +44,7 @@ function summaryOf(r: Row): ConnectionSummary {
   return {
     id: r.id,
     name: r.name,
-    ats: {
-      kind: r.ats,
-      settings:
-        r.ats === 'lever'
-          ? leverSettingsSchema.parse(r.settings.ats)
-          : ashbySettingsSchema.parse(r.settings.ats),
-    },
+    ats: { kind: r.ats, settings: atsModuleFor(r.ats).settingsSchema.parse(r.settings.ats) },
     vendor: r.vendor,
     vendorSettings: r.settings.vendor,
     createdAt: r.created_at,
@@ -66,18 +53,7 @@ function summaryOf(r: Row): ConnectionSummary {
 }
 
 function toConnection(r: Row, secrets: Secrets): Connection {
-  const ats: AtsConfig =
-    r.ats === 'lever'
-      ? {
-          kind: 'lever',
-          settings: leverSettingsSchema.parse(r.settings.ats),
-          secrets: leverSecretsSchema.parse(secrets.ats),
-        }
-      : {
-          kind: 'ashby',
-          settings: ashbySettingsSchema.parse(r.settings.ats),
-          secrets: ashbySecretsSchema.parse(secrets.ats),
-        };
+  const ats = atsModuleFor(r.ats).config(r.settings.ats, secrets.ats);
   return { ...summaryOf(r), ats, vendorSecrets: secrets.vendor };
 }
 

@@ -1,51 +1,16 @@
-import { z } from 'zod';
-import { safeUrlSchema } from '../integrations/url-policy';
+import type { AtsKind } from './candidate';
 
 /**
- * Lever side of a connection, as the admin sends it. A stage trigger is given by name or by ID. Unknown keys are
- * refused: a misspelt setting must not be dropped silently.
+ * The ATS part of a connection as its module (src/ats) parses it: the kind and that ATS's settings and secrets.
+ * `AtsConfig` in src/ats/connection.ts is the union of every module's.
  */
-export const leverConnectionInputSchema = z
-  .strictObject({
-    apiBaseUrl: safeUrlSchema.default('https://api.lever.co/v1'),
-    apiKey: z.string().min(1),
-    signatureToken: z.string().min(1),
-    triggerStageName: z.string().min(1).optional(),
-    triggerStageId: z.string().min(1).optional(),
-  })
-  .refine((v) => v.triggerStageName === undefined || v.triggerStageId === undefined, {
-    message: 'give triggerStageName or triggerStageId, not both',
-    path: ['triggerStageName'],
-  });
-export type LeverConnectionInput = z.infer<typeof leverConnectionInputSchema>;
+export interface AtsConfigOf<Kind extends AtsKind, Settings extends object, Secrets extends object> {
+  kind: Kind;
+  settings: Settings;
+  secrets: Secrets;
+}
 
-export const leverSettingsSchema = z.object({
-  apiBaseUrl: z.url(),
-  /** Set for integrations started by a stage change. */
-  triggerStageId: z.string().min(1).optional(),
-  triggerStageName: z.string().optional(),
-});
-export type LeverSettings = z.infer<typeof leverSettingsSchema>;
-
-export const leverSecretsSchema = z.object({ apiKey: z.string().min(1), signatureToken: z.string().min(1) });
-export type LeverSecrets = z.infer<typeof leverSecretsSchema>;
-
-/** Ashby side: the organization's API key (for assessment.update) and the secret Ashby sends us. */
-export const ashbyConnectionInputSchema = z.strictObject({
-  apiBaseUrl: safeUrlSchema.default('https://api.ashbyhq.com'),
-  apiKey: z.string().min(1),
-  /** Shared secret Ashby sends as `Authorization: Bearer …`; generated when omitted. */
-  partnerSecret: z.string().min(24, 'partnerSecret must be at least 24 characters').optional(),
-});
-
-export const ashbySettingsSchema = z.object({ apiBaseUrl: z.url() });
-export type AshbySettings = z.infer<typeof ashbySettingsSchema>;
-export const ashbySecretsSchema = z.object({ apiKey: z.string().min(1), partnerSecret: z.string().min(24) });
-export type AshbySecrets = z.infer<typeof ashbySecretsSchema>;
-
-export type AtsConfig =
-  | { kind: 'lever'; settings: LeverSettings; secrets: LeverSecrets }
-  | { kind: 'ashby'; settings: AshbySettings; secrets: AshbySecrets };
+export type AtsConfigShape = AtsConfigOf<AtsKind, object, object>;
 
 /**
  * Where a connection is in its life: `active`; `paused` (webhooks are verified and recorded but start nothing);
@@ -64,11 +29,14 @@ export interface ConnectionLifecycle {
   secretsErasedAt: Date | null;
 }
 
-/** A stored connection without its secrets: what the admin API shows, also after the secrets are erased. */
-export interface ConnectionSummary {
+/**
+ * A stored connection without its secrets: what the admin API shows, also after the secrets are erased. `Ats`: the
+ * ATS configs it may hold (src/ats/connection.ts: `ConnectionSummary`).
+ */
+export interface ConnectionSummaryOf<Ats extends AtsConfigShape> {
   id: string;
   name: string;
-  ats: { kind: AtsConfig['kind']; settings: AtsConfig['settings'] };
+  ats: { kind: Ats['kind']; settings: Ats['settings'] };
   vendor: string;
   /** Vendor settings, validated by the vendor's schema. */
   vendorSettings: unknown;
@@ -76,23 +44,25 @@ export interface ConnectionSummary {
   lifecycle: ConnectionLifecycle;
 }
 
-/** A stored connection: one customer's ATS account linked to one vendor. Secrets never leave the service. */
-export interface Connection extends ConnectionSummary {
-  ats: AtsConfig;
+/**
+ * A stored connection: one customer's ATS account linked to one vendor. Secrets never leave the service. `Ats`: the
+ * ATS configs it may hold (src/ats/connection.ts: `Connection`).
+ */
+export interface ConnectionOf<Ats extends AtsConfigShape> extends ConnectionSummaryOf<Ats> {
+  ats: Ats;
   /** Vendor secrets, validated by the vendor's schema. */
   vendorSecrets: unknown;
 }
 
-/** What the admin API shows of a connection: everything but secrets, plus the URLs to give the ATS and vendor. */
+/**
+ * What the admin API shows of a connection: everything but secrets, plus the URLs to give the ATS (`atsUrls`, from
+ * its module) and the vendor.
+ */
 export function publicView(
-  connection: ConnectionSummary,
+  connection: ConnectionSummaryOf<AtsConfigShape>,
   baseUrl: string,
-  options: { vendorCallbacks: boolean },
+  options: { vendorCallbacks: boolean; atsUrls: Record<string, string> },
 ) {
-  const urls =
-    connection.ats.kind === 'lever'
-      ? { webhookUrl: `${baseUrl}/webhooks/lever/${connection.id}` }
-      : { partnerBaseUrl: `${baseUrl}/ashby/${connection.id}` };
   const { lifecycle } = connection;
   return {
     id: connection.id,
@@ -103,7 +73,7 @@ export function publicView(
     atsSettings: connection.ats.settings,
     vendor: connection.vendor,
     vendorSettings: connection.vendorSettings,
-    ...urls,
+    ...options.atsUrls,
     ...(options.vendorCallbacks
       ? { vendorCallbackUrl: `${baseUrl}/callbacks/${connection.vendor}/${connection.id}` }
       : {}),
@@ -116,3 +86,9 @@ export function publicView(
       : { secretsErasedAt: lifecycle.secretsErasedAt.toISOString() }),
   };
 }
+
+/** An object's entries without the null ones: what a JSON merge patch leaves out (a connection as its body). */
+export const withoutNulls = (value: unknown): Record<string, unknown> =>
+  Object.fromEntries(
+    Object.entries(typeof value === 'object' && value !== null ? value : {}).filter(([, v]) => v !== null),
+  );

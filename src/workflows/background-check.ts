@@ -2,7 +2,7 @@ import { condition, log, patched, setHandler, upsertSearchAttributes } from '@te
 import { FAILURE } from '../domain/failures';
 import { isTerminal, transition, type CheckStatus } from '../domain/status';
 import { CHECK_STATUS_KEY } from '../temporal/search-attributes';
-import type { StatusReason } from '../vendors/types';
+import type { StatusReason } from '../domain/candidate';
 import {
   cancelCheckSignal,
   checkStateQuery,

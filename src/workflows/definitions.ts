@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { CheckStatus } from '../domain/status';
-import type { StatusReason } from '../vendors/types';
+import type { StatusReason } from '../domain/candidate';
 
 /** Input of one check. No candidate PII: activities read it from the ATS when they need it. */
 export interface BackgroundCheckInput {

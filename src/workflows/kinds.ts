@@ -1,5 +1,5 @@
 import type { SearchAttributePair, WorkflowIdReusePolicy } from '@temporalio/common';
-import type { Connection } from '../domain/connection';
+import type { Connection } from '../ats/connection';
 import { checkWorkflowId, hireWorkflowId, type WorkflowKindName } from '../domain/workflow-ids';
 import {
   CONNECTION_KEY,

@@ -24,7 +24,7 @@ import { startLeverEmulator } from '../../sandbox/lever-emulator';
 import { startSmtpCatcher } from '../../sandbox/smtp-catcher';
 import { startVictigEmulator } from '../../sandbox/victig-emulator';
 import { httpLimitsOf } from '../../src/integrations/http-error';
-import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/integrations/lever/rate-limiter';
+import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/ats/lever/rate-limiter';
 import { isEncrypted } from '../../src/temporal/codec';
 import { createDataConverter } from '../../src/temporal/data-converter';
 import { createCheckWorker } from '../../src/worker-factory';

@@ -41,7 +41,7 @@ export async function waitUntil(condition: () => boolean, timeoutMs = 5000): Pro
 
 /**
  * The handle of a workflow once Temporal has it: a trigger is answered as soon as it is recorded, and its workflow
- * starts right after (src/api/lever-webhooks.ts), so right after a delivery it may not exist yet.
+ * starts right after (src/ats/lever/webhooks.ts), so right after a delivery it may not exist yet.
  */
 export async function startedHandle<H extends { describe(): Promise<unknown> }>(
   handle: H,

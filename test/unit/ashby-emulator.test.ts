@@ -1,7 +1,7 @@
 import express from 'express';
 import { Pool } from 'pg';
-import { AshbySide, cancelledReason } from '../../src/ats/ashby';
-import { AssessmentRepository } from '../../src/db/assessments';
+import { AshbySide, cancelledReason } from '../../src/ats/ashby/side';
+import { AssessmentRepository } from '../../src/ats/ashby/assessments';
 import { ExternalApiError } from '../../src/integrations/http-error';
 import {
   ASHBY_STATUS_LABELS,
@@ -15,11 +15,11 @@ import {
   statusField,
   statusUpdate,
   type AssessmentUpdate,
-} from '../../src/integrations/ashby/client';
+} from '../../src/ats/ashby/client';
 import { listen, type RunningServer } from '../../sandbox/kit';
 import { startAshbyEmulator, type RunningAshbyEmulator } from '../../sandbox/ashby-emulator';
 import { justifactsAdapter } from '../../src/vendors/justifacts/adapter';
-import type { StatusReason } from '../../src/vendors/types';
+import type { StatusReason } from '../../src/domain/candidate';
 
 const API_KEY = 'ashby-org-key';
 const OTHER_KEY = 'ashby-other-org-key';

@@ -3,7 +3,7 @@ import { certnSignature } from '../../src/integrations/signature';
 import { ExternalApiError } from '../../src/integrations/http-error';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
 import type { CheckStatus } from '../../src/domain/status';
-import type { CandidateSnapshot, StatusReason } from '../../src/vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../../src/domain/candidate';
 
 const settings = {
   apiBaseUrl: 'http://certn.test',

@@ -7,7 +7,7 @@ import {
   justifactsProgress,
   type JustifactsSettings,
 } from '../../src/vendors/justifacts/adapter';
-import type { CandidateSnapshot } from '../../src/vendors/types';
+import type { CandidateSnapshot } from '../../src/domain/candidate';
 
 const settings: JustifactsSettings = {
   apiBaseUrl: 'http://justifacts.test',

@@ -1,4 +1,4 @@
-import type { LeverOffer, LeverOpportunity, LeverPosting } from '../../src/integrations/lever/client';
+import type { LeverOffer, LeverOpportunity, LeverPosting } from '../../src/ats/lever/client';
 import { pendingHireSchema } from '../../src/vendors/justworks/client';
 import { justworksIntegration } from '../../src/vendors/justworks/integration';
 import { omissionText } from '../../src/vendors/justworks/notes';

@@ -1,6 +1,6 @@
 import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
-import { LeverClient } from '../../src/integrations/lever/client';
-import { apiKeyId, LeverRateLimiter, type LimiterClock } from '../../src/integrations/lever/rate-limiter';
+import { LeverClient } from '../../src/ats/lever/client';
+import { apiKeyId, LeverRateLimiter, type LimiterClock } from '../../src/ats/lever/rate-limiter';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
 
 /** A clock that only moves when told to; timers fire in time order as it moves. */

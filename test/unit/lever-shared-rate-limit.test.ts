@@ -5,14 +5,14 @@ import type { Pool } from 'pg';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
 import { createPool } from '../../src/db/pool';
 import { ExternalApiError } from '../../src/integrations/http-error';
-import { LeverClient } from '../../src/integrations/lever/client';
-import { apiKeyId, LeverRateLimiter, type LeverRateLimits } from '../../src/integrations/lever/rate-limiter';
+import { LeverClient } from '../../src/ats/lever/client';
+import { apiKeyId, LeverRateLimiter, type LeverRateLimits } from '../../src/ats/lever/rate-limiter';
 import {
   createLeverRateLimitPool,
   leverRateLimitsFromConfig,
   SharedLeverRateLimiter,
   UNAVAILABLE_RETRY_AFTER_MS,
-} from '../../src/integrations/lever/shared-rate-limit';
+} from '../../src/ats/lever/shared-rate-limit';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';
 
 /**

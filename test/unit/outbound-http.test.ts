@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { toActivityFailure } from '../../src/activities/errors';
 import { resolveConnection } from '../../src/api/connection-input';
-import { AshbyClient, statusUpdate } from '../../src/integrations/ashby/client';
+import { AshbyClient, statusUpdate } from '../../src/ats/ashby/client';
 import { baseConfigSchema } from '../../src/config';
 import {
   ExternalApiError,
@@ -11,8 +11,8 @@ import {
   requestJson,
   type HttpLimits,
 } from '../../src/integrations/http-error';
-import { LeverClient } from '../../src/integrations/lever/client';
-import { LeverRateLimiter } from '../../src/integrations/lever/rate-limiter';
+import { LeverClient } from '../../src/ats/lever/client';
+import { LeverRateLimiter } from '../../src/ats/lever/rate-limiter';
 import { certnAdapter } from '../../src/vendors/certn/adapter';
 import { JustifactsClient } from '../../src/vendors/justifacts/client';
 import { JustworksClient } from '../../src/vendors/justworks/client';

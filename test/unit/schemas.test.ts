@@ -2,10 +2,10 @@ import {
   isVerifyConnection,
   leverWebhookSchema,
   stageChangeDataSchema,
-} from '../../src/domain/lever-webhook';
-import { leverConnectionInputSchema } from '../../src/domain/connection';
+} from '../../src/ats/lever/webhook-schema';
+import { leverConnectionInputSchema } from '../../src/ats/lever/config';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
-import { splitName } from '../../src/ats/lever';
+import { splitName } from '../../src/ats/lever/side';
 
 describe('Lever webhook schemas', () => {
   const hook = {

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
-import { ashbyConnectionInputSchema, leverConnectionInputSchema } from '../../src/domain/connection';
-import { profileUrlField } from '../../src/integrations/ashby/client';
+import { ashbyConnectionInputSchema } from '../../src/ats/ashby/config';
+import { leverConnectionInputSchema } from '../../src/ats/lever/config';
+import { profileUrlField } from '../../src/ats/ashby/client';
 import { checkUrlPolicy, offeredLinkSchema, safeUrlSchema } from '../../src/integrations/url-policy';
 import { justifactsOrderSchema } from '../../src/vendors/justifacts/client';
 import { pendingHireRecordSchema } from '../../src/vendors/justworks/client';

@@ -1,6 +1,7 @@
 import type { CheckStatus } from '../../src/domain/status';
 import { checkAdapterFor, integrationFor } from '../../src/vendors';
-import type { CandidateSnapshot, OrderPlan } from '../../src/vendors/types';
+import type { OrderPlan } from '../../src/vendors/types';
+import type { CandidateSnapshot } from '../../src/domain/candidate';
 import { VendorRefusal } from '../../src/vendors/types';
 import {
   prefixedTag,

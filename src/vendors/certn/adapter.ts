@@ -3,13 +3,8 @@ import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy'
 import type { CheckStatus } from '../../domain/status';
 import { certnSignature, hexSignatureMatches, signedJsonEvent } from '../../integrations/signature';
 import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-error';
-import type {
-  CallbackVerdict,
-  CheckVendorAdapter,
-  StatusReason,
-  VendorClient,
-  VendorProgress,
-} from '../types';
+import type { CallbackVerdict, CheckVendorAdapter, VendorClient, VendorProgress } from '../types';
+import type { StatusReason } from '../../domain/candidate';
 import { vendorConnectionInput } from '../connection-input';
 
 export const CERTN_TAGS = {

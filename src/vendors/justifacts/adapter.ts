@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import type { AshbyStatusLabel } from '../../integrations/ashby/client';
+import type { AshbyStatusLabel } from '../../ats/ashby/client';
 import type { HttpLimits } from '../../integrations/http-error';
 import {
   orderEventCallback,

@@ -1,4 +1,4 @@
-import type { LeverOffer, LeverOpportunity, LeverPosting } from '../../integrations/lever/client';
+import type { LeverOffer, LeverOpportunity, LeverPosting } from '../../ats/lever/client';
 import {
   pendingHireSchema,
   TYPES_OF_EARNINGS,

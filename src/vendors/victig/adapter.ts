@@ -16,14 +16,13 @@ import {
   VendorRefusal,
   orderEventCallback,
   singleHeader,
-  type CandidateSnapshot,
   type CheckVendorAdapter,
   type OrderPlan,
-  type StatusReason,
   type VendorClient,
   type VendorProgress,
   type VendorResults,
 } from '../types';
+import type { CandidateSnapshot, StatusReason } from '../../domain/candidate';
 
 /**
  * Lever → VICTIG (spec §5, seed 001): the candidate's name, email, phone, position, location and prefixed tags

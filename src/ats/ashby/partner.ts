@@ -2,21 +2,21 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type Response } from 'express';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { z } from 'zod';
-import type { AssessmentRepository } from '../db/assessments';
-import type { Connection } from '../domain/connection';
+import type { AssessmentRepository } from './assessments';
+import type { Connection } from '../connection';
 import {
   ashbyPartnerAuthorized,
   assessmentCancelRequestSchema,
   assessmentStartRequestSchema,
-} from '../integrations/ashby/client';
-import type { Logger } from '../logger';
-import { checkAdapterFor } from '../vendors';
-import type { CheckVendorAdapter } from '../vendors/types';
-import { checkWorkflowId } from '../domain/workflow-ids';
-import { cancelCheckSignal } from '../workflows/definitions';
-import { startWorkflow, type StartOptions } from './check-starter';
-import { sendProblem } from './problem';
-import type { ConnectionReader } from './connection-cache';
+} from './client';
+import type { Logger } from '../../logger';
+import { checkAdapterFor } from '../../vendors';
+import type { CheckVendorAdapter } from '../../vendors/types';
+import { checkWorkflowId } from '../../domain/workflow-ids';
+import { cancelCheckSignal } from '../../workflows/definitions';
+import { startWorkflow, type StartOptions } from '../../api/check-starter';
+import { sendProblem } from '../../api/problem';
+import type { ConnectionReader } from '../../api/connection-cache';
 
 export interface AshbyPartnerDeps {
   connections: ConnectionReader;

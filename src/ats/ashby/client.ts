@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { exchange, ExternalApiError, parseRetryAfter, type HttpLimits } from '../http-error';
-import { safeUrlSchema } from '../url-policy';
+import { exchange, ExternalApiError, parseRetryAfter, type HttpLimits } from '../../integrations/http-error';
+import { safeUrlSchema } from '../../integrations/url-policy';
 
 /**
  * Ashby as seen by its assessment partner (us, for one connection):

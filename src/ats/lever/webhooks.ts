@@ -1,17 +1,17 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Client } from '@temporalio/client';
-import { isRefused, type DeliveryOutcome, type RefusedOutcome, type WebhookInbox } from '../db/inbox';
-import { leverWebhookSchema } from '../domain/lever-webhook';
-import type { Logger } from '../logger';
-import { integrationFor } from '../vendors';
-import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
-import { fieldIssues, type FieldIssue } from './connection-input';
-import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './lever-delivery';
-import { BackgroundTasks, Batcher } from './background-tasks';
-import { isUnstorableValue, sendProblem } from './problem';
-import { verifyLeverSignature } from '../integrations/signature';
-import type { ConnectionReader } from './connection-cache';
+import { isRefused, type DeliveryOutcome, type RefusedOutcome, type WebhookInbox } from '../../db/inbox';
+import { leverWebhookSchema } from './webhook-schema';
+import type { Logger } from '../../logger';
+import { integrationFor } from '../../vendors';
+import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from '../../api/check-starter';
+import { fieldIssues, type FieldIssue } from '../../api/connection-input';
+import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './delivery';
+import { BackgroundTasks, Batcher } from '../../api/background-tasks';
+import { isUnstorableValue, sendProblem } from '../../api/problem';
+import { verifyLeverSignature } from '../../integrations/signature';
+import type { ConnectionReader } from '../../api/connection-cache';
 
 /** Workflow starts in flight at once in one API process (more wait their turn; the relay is the safety net). */
 const START_CONCURRENCY = 200;

@@ -1,9 +1,10 @@
-import type { AssessmentRepository } from '../db/assessments';
-import { isTerminal } from '../domain/status';
-import { ExternalApiError } from '../integrations/http-error';
-import { AshbyClient, cancelledUpdate, resultUpdate, statusUpdate } from '../integrations/ashby/client';
-import type { CandidateSnapshot, CheckVendorAdapter, StatusReason } from '../vendors/types';
-import type { AtsSide } from './types';
+import type { AssessmentRepository } from './assessments';
+import { isTerminal } from '../../domain/status';
+import { ExternalApiError } from '../../integrations/http-error';
+import { AshbyClient, cancelledUpdate, resultUpdate, statusUpdate } from './client';
+import type { CheckVendorAdapter } from '../../vendors/types';
+import type { CandidateSnapshot, StatusReason } from '../../domain/candidate';
+import type { AtsSide } from '../types';
 
 /**
  * What Ashby shows when a check ends without results (`cancelled_reason`): what happened and what to do, from

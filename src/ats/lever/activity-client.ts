@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
-import { LeverClient } from '../integrations/lever/client';
-import type { HttpLimits } from '../integrations/http-error';
-import type { LeverRateLimits } from '../integrations/lever/rate-limiter';
+import { LeverClient } from './client';
+import type { HttpLimits } from '../../integrations/http-error';
+import type { LeverRateLimits } from './rate-limiter';
 
 /**
  * Room left at the end of an activity attempt for the Lever call that got its token and whatever the activity

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { inTransaction } from './pool';
+import { inTransaction } from '../../db/pool';
 import { z } from 'zod';
 
 const candidateSchema = z.object({

@@ -1,6 +1,7 @@
-import { LeverClient, noteText, postingIdOf, type LeverOpportunity } from '../integrations/lever/client';
-import type { CandidateSnapshot, CheckVendorAdapter } from '../vendors/types';
-import type { AtsSide } from './types';
+import { LeverClient, noteText, postingIdOf, type LeverOpportunity } from './client';
+import type { CheckVendorAdapter } from '../../vendors/types';
+import type { CandidateSnapshot } from '../../domain/candidate';
+import type { AtsSide } from '../types';
 
 /** Splits Lever's single name field; vendors need first and last name. */
 export function splitName(name: string | null | undefined): { firstName: string; lastName: string } {

@@ -1,15 +1,16 @@
 import type { Client } from '@temporalio/client';
-import type { DeliveryOutcome, WebhookInbox } from '../db/inbox';
-import type { Connection, LeverSettings } from '../domain/connection';
-import { hiredDataSchema, stageChangeDataSchema, type LeverWebhook } from '../domain/lever-webhook';
-import type { Logger } from '../logger';
-import type { IntegrationDefinition } from '../vendors/types';
+import type { DeliveryOutcome, WebhookInbox } from '../../db/inbox';
+import type { Connection } from '../connection';
+import type { LeverSettings } from './config';
+import { hiredDataSchema, stageChangeDataSchema, type LeverWebhook } from './webhook-schema';
+import type { Logger } from '../../logger';
+import type { IntegrationDefinition } from '../../vendors/types';
 import {
   isTemporalUnavailable,
   startWorkflowWithin,
   type StartOptions,
   type StartOutcome,
-} from './check-starter';
+} from '../../api/check-starter';
 
 /**
  * What the webhook handler and the inbox relay both act on: a Lever delivery's event and data, as received or
