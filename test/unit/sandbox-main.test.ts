@@ -10,7 +10,6 @@ import { stopProcess } from '../support/service-process';
  * the ports given, each URL printed; SIGTERM stops all of it.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 /** A cheap request each emulator answers without a key: its sandbox control API. */
 const PROBES = {
@@ -79,9 +78,12 @@ describe('npm run sandbox (sandbox/main.ts)', () => {
       justworks: await freePort(),
       smtp: await freePort(),
     };
+    // As package.json's script runs it: one node process with tsx's loader (no tsx launcher in between).
     const started = spawn(
-      TSX,
+      process.execPath,
       [
+        '--import',
+        'tsx',
         'sandbox/main.ts',
         ...Object.entries(ports).flatMap(([name, port]) => [`--${name}-port`, String(port)]),
       ],
@@ -124,7 +126,7 @@ describe('npm run sandbox (sandbox/main.ts)', () => {
     await stopProcess(started, 'SIGTERM');
     child = undefined;
     expect(groupMembers(pid)).toEqual([]);
-    // tsx passes the signal on; the sandbox closes everything and exits 0.
+    // The sandbox closes everything and exits 0.
     expect(await exited).toBe(0);
     await expect(fetch(`${urls.Lever}${PROBES.Lever}`)).rejects.toThrow();
   });
