@@ -4,11 +4,11 @@ import type { ApiConfig } from '../config';
 import { ConnectionRepository } from '../db/connections';
 import { WebhookInbox, type PendingDelivery } from '../db/inbox';
 import type { SecretBox } from '../db/secret-box';
-import { leverWebhookSchema } from '../ats/lever/webhook-schema';
+import { atsKinds, atsModuleFor } from '../ats';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from './check-starter';
-import { decideLeverDelivery, refusedStartBackoffMs, startRecordedDelivery } from '../ats/lever/delivery';
+import { refusedStartBackoffMs, startRecordedDelivery } from './recorded-start';
 import { Periodic } from './periodic';
 
 export interface InboxRelayDeps {
@@ -45,10 +45,10 @@ export interface RelayPass {
 }
 
 /**
- * Finishes what webhook requests could not: every `processed_at IS NULL` Lever delivery in `webhook_inbox` that
- * is due is leased (oldest first, in batches, `FOR UPDATE SKIP LOCKED`, so several API processes can run a
- * relay), its meaning is derived again from the stored connection, event and data with the handler's own
- * decision, its workflow is started (a batch's starts run concurrently) and the row is marked processed. The
+ * Finishes what webhook requests could not: every `processed_at IS NULL` start in `webhook_inbox` that is due
+ * (a Lever delivery, an Ashby assessment.start) is leased (oldest first, in batches, `FOR UPDATE SKIP LOCKED`, so several API processes can run a
+ * relay), its meaning is derived again from the stored connection, event and data by its ATS module (the Lever
+ * handler's own decision), its workflow is started (a batch's starts run concurrently) and the row is marked processed. The
  * workflow ID is the business key, so a start that already happened counts as done. Each pass first tries one
  * delivery alone: when Temporal is unreachable the pass stops there and gives the rest of the batch back, and the
  * next pass tries again.
@@ -98,7 +98,7 @@ export class InboxRelay {
     let probed = false;
     for (;;) {
       const batch = await this.inbox.claimDue({
-        source: 'lever',
+        source: atsKinds,
         limit: this.batchSize,
         leaseMs: this.leaseMs,
         connectionIds: this.deps.connectionIds && [...this.deps.connectionIds],
@@ -126,31 +126,21 @@ export class InboxRelay {
     try {
       const connection = await this.deps.connections.find(delivery.connectionId);
       const integration = connection && integrationFor(connection.vendor);
-      const data = leverWebhookSchema.shape.data.safeParse(delivery.data);
       if (
         connection === undefined ||
         integration === undefined ||
-        connection.ats.kind !== 'lever' ||
+        connection.ats.kind !== delivery.source ||
         connection.lifecycle.status === 'deleted'
       ) {
         // Deleted after the delivery was recorded: a deleted connection starts nothing.
-        logger.warn({ inboxId: delivery.id }, 'inbox relay: the delivery has no Lever connection any more');
+        logger.warn({ inboxId: delivery.id }, 'inbox relay: the delivery has no connection of its ATS any more');
         await this.inbox.markProcessed(delivery.id, 'connection-deleted');
         pass.nothingToStart += 1;
         return;
       }
-      const decision = data.success
-        ? decideLeverDelivery(
-            { event: delivery.event, data: data.data },
-            integration,
-            connection.ats.settings,
-          )
-        : ({ kind: 'invalid', detail: 'stored data is not an object' } as const);
-      if (decision.kind === 'start' && connection.lifecycle.status === 'paused') {
-        await this.inbox.markProcessed(delivery.id, 'paused');
-        pass.nothingToStart += 1;
-        return;
-      }
+      // The ATS module decides again, from what was stored and the connection as it is now (atsModuleFor: the
+      // config handed on is of the kind asked for).
+      const decision = atsModuleFor(connection.ats.kind).recordedStart(delivery, connection, integration);
       if (decision.kind !== 'start') {
         if (decision.kind === 'invalid') {
           logger.warn(
@@ -178,7 +168,7 @@ export class InboxRelay {
           attempts: delivery.attempts,
           connection,
           integration,
-          opportunityId: decision.opportunityId,
+          subjectId: decision.subjectId,
         },
       );
       if (result.kind === 'started') {

@@ -25,13 +25,14 @@ export interface AtsRouterDeps {
  * Ashby's partner endpoints (`/ashby/:connectionId/…`). Their paths do not overlap.
  */
 export function atsRouters({ pool, config, ...deps }: AtsRouterDeps): Router[] {
+  const inbox = new WebhookInbox(pool);
   return [
     leverWebhookRouter({
       ...deps,
-      inbox: new WebhookInbox(pool),
+      inbox,
       bodyLimit: config.WEBHOOK_BODY_LIMIT,
       maxAgeMs: config.LEVER_WEBHOOK_MAX_AGE_MS,
     }),
-    ashbyPartnerRouter({ ...deps, assessments: new AssessmentRepository(pool) }),
+    ashbyPartnerRouter({ ...deps, inbox, assessments: new AssessmentRepository(pool) }),
   ];
 }

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import type { z } from 'zod';
 import type { AtsKind, CandidateSnapshot, StatusReason } from '../domain/candidate';
-import type { AtsConfigOf, AtsConfigShape } from '../domain/connection';
+import type { DeliveryOutcome } from '../db/inbox';
+import type { AtsConfigOf, AtsConfigShape, ConnectionLifecycle } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
 import type { HttpLimits } from '../integrations/http-error';
 import type { CheckVendorAdapter, IntegrationDefinition, VendorResults } from '../vendors/types';
@@ -110,6 +111,16 @@ export interface AtsModule<Config extends AtsConfigShape> {
     integration: IntegrationDefinition,
     deps: AtsCallDeps,
   ): Promise<AtsResolution<Config>>;
+  /**
+   * What a start recorded in the inbox (`webhook_inbox`, source = kind) asks for, decided again by the inbox relay
+   * from the stored event and data and the connection as it is now: start the workflow of a subject, or nothing
+   * (with the outcome to record).
+   */
+  recordedStart(
+    delivery: { event: string; data: unknown },
+    connection: { ats: Config; lifecycle: ConnectionLifecycle },
+    integration: IntegrationDefinition,
+  ): RecordedStart;
   /** The ATS half of a check of `subjectId` (the opportunity, the assessment…), inside a check activity. */
   side(
     config: Config,
@@ -117,6 +128,12 @@ export interface AtsModule<Config extends AtsConfigShape> {
     context: AtsSideContext,
   ): AtsSide;
 }
+
+/** What a recorded start asks for now (`AtsModule.recordedStart`). */
+export type RecordedStart =
+  | { kind: 'start'; subjectId: string }
+  | { kind: 'done'; outcome: DeliveryOutcome }
+  | { kind: 'invalid'; detail: string };
 
 /** `AtsModule.config` of an ATS: the stored settings and secrets parsed by its schemas. */
 export function storedConfig<Kind extends AtsKind, Settings extends object, Secrets extends object>(

@@ -12,6 +12,8 @@ export type DeliveryOutcome =
   | 'paused'
   /** The connection was deleted before the delivery's workflow could be started. */
   | 'connection-deleted'
+  /** The ATS cancelled what the delivery started before its workflow was started (Ashby: assessment.cancel). */
+  | 'cancelled'
   /** Signed, but its triggeredAt is outside the accepted window (see README, Security): refused, token used up. */
   | 'refused-stale'
   /** Signed, but its envelope or data cannot be acted on: refused, token used up. */
@@ -35,6 +37,8 @@ export interface InboxRow {
 export interface PendingDelivery {
   id: string;
   connectionId: string;
+  /** The ATS that sent it (`lever`, `ashby`): whose module decides what it starts. */
+  source: string;
   event: string;
   data: unknown;
   /** Failed start attempts so far. */
@@ -51,6 +55,7 @@ export const HANDLER_HOLD_MS = 30_000;
 const pendingRowSchema = z.object({
   id: z.union([z.string(), z.number()]).transform(String),
   connection_id: z.string(),
+  source: z.string(),
   event: z.string(),
   data: z.unknown(),
   attempts: z.number().int(),
@@ -67,7 +72,8 @@ export class WebhookInbox {
 
   /**
    * Records a delivery; `duplicate` is true when the same token was recorded before (a redelivery). A new row is
-   * held for the recording request for `holdMs` before the relay may take it.
+   * held for the recording request for `holdMs` before the relay may take it. `db`: a transaction the row is to
+   * commit with (Ashby's assessment and its start), else the pool.
    */
   async record(
     delivery: {
@@ -79,8 +85,9 @@ export class WebhookInbox {
       data: unknown;
     },
     holdMs = HANDLER_HOLD_MS,
+    db: Pick<Pool, 'query'> = this.pool,
   ): Promise<{ row: InboxRow; duplicate: boolean }> {
-    const inserted = await this.pool.query<Record<string, unknown>>(
+    const inserted = await db.query<Record<string, unknown>>(
       `INSERT INTO webhook_inbox (connection_id, source, token, event, triggered_at, data, next_attempt_at)
        VALUES ($1, $2, $3, $4, $5, $6, now() + $7 * interval '1 millisecond')
        ON CONFLICT (connection_id, source, token) DO NOTHING
@@ -96,7 +103,7 @@ export class WebhookInbox {
       ],
     );
     if (inserted.rowCount === 1) return { row: toRow(inserted.rows[0]), duplicate: false };
-    const existing = await this.pool.query<Record<string, unknown>>(
+    const existing = await db.query<Record<string, unknown>>(
       `SELECT id, outcome, processed_at, workflow_id, attempts FROM webhook_inbox
        WHERE connection_id = $1 AND source = $2 AND token = $3`,
       [delivery.connectionId, delivery.source, delivery.token],
@@ -134,13 +141,29 @@ export class WebhookInbox {
     );
   }
 
-  /** Marks a delivery done. The first to finish a row wins (the request and the relay may race on it). */
+  /**
+   * Marks a delivery done. The first to finish a row wins (the request and the relay may race on it, or a cancel);
+   * the outcome the row has then.
+   */
   async markProcessed(
     id: string,
     outcome: DeliveryOutcome,
     workflow?: { workflowId: string; runId?: string },
-  ): Promise<void> {
-    await this.markProcessedMany([{ id, outcome, ...workflow }]);
+  ): Promise<DeliveryOutcome> {
+    // One round trip: the row as this statement left it, or (processed before) as it was.
+    const result = await this.pool.query<{ outcome: DeliveryOutcome }>(
+      `WITH done AS (
+         UPDATE webhook_inbox
+         SET outcome = $2, workflow_id = $3, run_id = $4, processed_at = now(), last_attempt_at = now()
+         WHERE id = $1 AND processed_at IS NULL
+         RETURNING outcome
+       )
+       SELECT outcome FROM (
+         SELECT outcome, 0 AS pick FROM done UNION ALL SELECT outcome, 1 FROM webhook_inbox WHERE id = $1
+       ) AS rows ORDER BY pick LIMIT 1`,
+      [id, outcome, workflow?.workflowId ?? null, workflow?.runId ?? null],
+    );
+    return result.rows[0]?.outcome ?? outcome;
   }
 
   /** `markProcessed` for many rows in one statement (rows processed meanwhile are left as they are). */
@@ -163,6 +186,19 @@ export class WebhookInbox {
     );
   }
 
+  /**
+   * Marks the unprocessed row of one recorded start `cancelled`, so that nobody starts it any more; false when
+   * there is none (never recorded, or already started or processed).
+   */
+  async cancelPending(connectionId: string, source: string, token: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE webhook_inbox SET outcome = 'cancelled', processed_at = now(), last_attempt_at = now()
+       WHERE connection_id = $1 AND source = $2 AND token = $3 AND processed_at IS NULL`,
+      [connectionId, source, token],
+    );
+    return result.rowCount === 1;
+  }
+
   /** A start attempt failed: counts it, keeps the error and makes the row due again in `retryInMs`. */
   async recordFailure(id: string, error: string, retryInMs: number): Promise<void> {
     await this.pool.query(
@@ -180,7 +216,8 @@ export class WebhookInbox {
    * (test stacks sharing one database).
    */
   async claimDue(options: {
-    source: string;
+    /** One source or several (`webhook_inbox.source`: the ATS kind). */
+    source: string | readonly string[];
     limit: number;
     leaseMs: number;
     connectionIds?: readonly string[];
@@ -189,15 +226,20 @@ export class WebhookInbox {
       `UPDATE webhook_inbox AS i SET next_attempt_at = now() + $3 * interval '1 millisecond'
        FROM (
          SELECT id FROM webhook_inbox
-         WHERE processed_at IS NULL AND source = $1 AND next_attempt_at <= now()
+         WHERE processed_at IS NULL AND source = ANY($1::text[]) AND next_attempt_at <= now()
            AND ($4::text[] IS NULL OR connection_id = ANY($4::text[]))
          ORDER BY received_at, id
          LIMIT $2
          FOR UPDATE SKIP LOCKED
        ) AS due
        WHERE i.id = due.id
-       RETURNING i.id, i.connection_id, i.event, i.data, i.attempts, i.received_at`,
-      [options.source, options.limit, options.leaseMs, options.connectionIds ?? null],
+       RETURNING i.id, i.connection_id, i.source, i.event, i.data, i.attempts, i.received_at`,
+      [
+        typeof options.source === 'string' ? [options.source] : options.source,
+        options.limit,
+        options.leaseMs,
+        options.connectionIds ?? null,
+      ],
     );
     return claimed.rows
       .map((row) => {
@@ -205,6 +247,7 @@ export class WebhookInbox {
         return {
           id: r.id,
           connectionId: r.connection_id,
+          source: r.source,
           event: r.event,
           data: r.data,
           attempts: r.attempts,

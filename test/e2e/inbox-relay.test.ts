@@ -3,7 +3,7 @@ import { WebhookInbox } from '../../src/db/inbox';
 import { temporalServerInTempDir, type TemporalServerProcess } from '../../src/temporal/server-process';
 import { checkWorkflowId } from '../../src/workflows/definitions';
 import { startStack, type Stack } from '../support/stack';
-import { eventually } from '../support/waits';
+import { eventually, waitForJustifactsOrder } from '../support/waits';
 
 const BURST = 30;
 
@@ -195,6 +195,110 @@ describe('webhooks during a Temporal outage (own dev server, stopped and restart
       return found.rows.length > 0 ? found : undefined;
     }, 5_000);
     expect(rows.rows).toEqual([{ outcome: 'started', attempts: 0 }]);
+  });
+
+  it("records Ashby's assessment.start with its start while Temporal is down: answered, refused twice, cancellable, started once when it is back", async () => {
+    // An Ashby organization linked to Justifacts, registered as a partner on the Ashby emulator.
+    const ashbyApiKey = stack.unique('ashby-key');
+    stack.ashby.addOrganization({ apiKey: ashbyApiKey });
+    const jfApiKey = stack.unique('justifacts-key');
+    const callbackSecret = stack.unique('justifacts-callback');
+    const pkg = { code: 'EmpCod', id: '13558', name: 'Employment Screening', description: 'Employment.' };
+    const created = await stack.adminCreate({
+      name: stack.unique('Customer'),
+      ashby: { apiBaseUrl: stack.ashby.apiBaseUrl, apiKey: ashbyApiKey },
+      vendor: {
+        type: 'justifacts',
+        apiBaseUrl: stack.justifacts.apiBaseUrl,
+        apiKey: jfApiKey,
+        callbackSecret,
+        packages: [pkg],
+      },
+    });
+    const partner = stack.unique('justifacts');
+    stack.ashby.registerPartner({
+      name: partner,
+      baseUrl: created.partnerBaseUrl,
+      secret: created.partnerSecret,
+      apiKey: ashbyApiKey,
+    });
+    stack.justifacts.addAccount({ apiKey: jfApiKey, callbackUrl: created.vendorCallbackUrl, callbackSecret });
+    const start = (candidateAshbyId: string, email: string) =>
+      stack.ashby.startAssessment(partner, {
+        assessmentTypeId: pkg.id,
+        candidate: { firstName: 'Ada', lastName: 'Lovelace', email },
+        job: { name: 'Analyst' },
+        candidateAshbyId,
+      });
+    const kept = { candidate: `cand-${stack.unique('kept')}`, email: `${stack.unique('ada')}@example.com` };
+    const dropped = {
+      candidate: `cand-${stack.unique('dropped')}`,
+      email: `${stack.unique('ada')}@example.com`,
+    };
+    const ashbyRows = async () =>
+      (
+        await stack.pool.query<{ token: string; outcome: string; processed: boolean; attempts: number }>(
+          `SELECT token, outcome, processed_at IS NOT NULL AS processed, attempts
+           FROM webhook_inbox WHERE connection_id = $1 AND source = 'ashby' ORDER BY id`,
+          [created.id],
+        )
+      ).rows;
+
+    await server.stop();
+    await expect(fetch(`http://${server.address}`)).rejects.toThrow();
+
+    // Answered with its id although no workflow can be started: the assessment and its start are recorded.
+    const first = await start(kept.candidate, kept.email);
+    expect(first.status).toBe(200);
+    const keptId = first.assessmentId!;
+    expect(keptId).toEqual(expect.any(String));
+    const second = await start(dropped.candidate, dropped.email);
+    expect(second.status).toBe(200);
+    const droppedId = second.assessmentId!;
+    // The same candidate and package again while the first start waits: refused, as when it runs.
+    const again = await start(kept.candidate, kept.email);
+    expect(again.status).toBe(409);
+    expect(again.body).toMatchObject({
+      message: 'This candidate is already being assessed with "Employment Screening".',
+    });
+    // Cancelled before its check could start: it never starts.
+    const cancel = await stack.ashby.cancelAssessment(partner, droppedId);
+    expect(cancel.status).toBe(200);
+
+    const waiting = await ashbyRows();
+    // Its start was tried (by the request, then the relay) and failed: Temporal is down.
+    expect(waiting.map((r) => [r.token, r.outcome, r.processed])).toEqual([
+      [keptId, 'received', false],
+      [droppedId, 'cancelled', true],
+    ]);
+    expect(waiting[0]!.attempts).toBeGreaterThanOrEqual(1);
+
+    // Temporal comes back: the relay starts the recorded one, once, and its check runs.
+    await server.start();
+    await eventually(
+      async () => ((await ashbyRows()).every((r) => r.processed) ? true : undefined),
+      30_000,
+      'the relay to start the recorded assessment',
+    );
+    expect((await ashbyRows()).map((r) => [r.token, r.outcome])).toEqual([
+      [keptId, 'started'],
+      [droppedId, 'cancelled'],
+    ]);
+    await waitForJustifactsOrder(stack, keptId);
+    for (const [id, count] of [
+      [keptId, 1],
+      [droppedId, 0],
+    ] as const) {
+      const workflowId = checkWorkflowId(created.id, id);
+      expect({
+        id,
+        count: (await stack.temporal.workflow.count(`WorkflowId = '${workflowId}'`)).count,
+      }).toEqual({
+        id,
+        count,
+      });
+    }
+    expect(stack.justifacts.orders().filter((o) => o.reference === droppedId)).toEqual([]);
   });
 
   it('lets several relays claim at once without taking the same delivery twice (FOR UPDATE SKIP LOCKED)', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { withoutNulls } from '../../domain/connection';
 import { storedConfig, type AtsModule } from '../types';
-import { AssessmentRepository } from './assessments';
+import { ASSESSMENT_START_EVENT, AssessmentRepository, recordedAssessmentSchema } from './assessments';
 import { AshbyClient } from './client';
 import {
   ashbyConnectionInputSchema,
@@ -41,6 +41,15 @@ export const ashbyAts: AtsModule<AshbyConfig> = {
       // A generated secret is shown once, in the answer: the admin gives it to Ashby with the partner base URL.
       ...(ashby.partnerSecret === undefined ? { shownOnce: { partnerSecret: secret } } : {}),
     });
+  },
+  // Recorded by assessment.start with the assessment, while the connection was active: Ashby was told it started,
+  // so it starts also when the connection was paused since; a cancelled one was marked processed (cancelPending).
+  recordedStart(delivery) {
+    const data = recordedAssessmentSchema.safeParse(delivery.data);
+    if (delivery.event !== ASSESSMENT_START_EVENT || !data.success) {
+      return { kind: 'invalid', detail: 'not a recorded assessment.start' };
+    }
+    return { kind: 'start', subjectId: data.data.assessmentId };
   },
   side: (config, { connectionId, subjectId }, context) =>
     new AshbySide(

@@ -14,7 +14,9 @@ import { checkAdapterFor } from '../../vendors';
 import type { CheckVendorAdapter } from '../../vendors/types';
 import { checkWorkflowId } from '../../domain/workflow-ids';
 import { cancelCheckSignal } from '../../workflows/definitions';
-import { startWorkflow, type StartOptions } from '../../api/check-starter';
+import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from '../../api/check-starter';
+import { startRecordedDelivery } from '../../api/recorded-start';
+import { HANDLER_HOLD_MS, type WebhookInbox } from '../../db/inbox';
 import { sendProblem } from '../../api/problem';
 import type { ConnectionReader } from '../../api/connection-cache';
 
@@ -24,6 +26,10 @@ export interface AshbyPartnerDeps {
   temporal: Client;
   logger: Logger;
   start: StartOptions;
+  /** Where assessment.start records its start, with the assessment (the inbox relay makes what it could not). */
+  inbox: WebhookInbox;
+  /** Deadline of the request's own start attempt (ms). */
+  startTimeoutMs?: number;
 }
 
 /** Ashby shows `message` to its user; problem+json's `detail` says the same for everyone else. */
@@ -126,31 +132,54 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
       candidateAshbyId: request.candidate.ashby_id,
       assessmentTypeId: listing.id,
     };
-    const outcome = await deps.assessments.withCandidateLock(key, async (earlier, insert) => {
-      for (const workflowId of earlier) {
-        if (await isRunning(workflowId)) return { kind: 'running' as const };
+    const outcome = await deps.assessments.withCandidateLock(key, async (earlier, record) => {
+      for (const assessment of earlier) {
+        if (assessment.startPending || (await isRunning(assessment.workflowId)))
+          return { kind: 'running' as const };
       }
       const id = `asm_${randomBytes(12).toString('hex')}`;
       const workflowId = checkWorkflowId(auth.connection.id, id);
-      await insert({
-        ...key,
-        id,
-        workflowId,
-        candidate: {
-          firstName: request.candidate.first_name,
-          lastName: request.candidate.last_name,
-          email,
-          profileUrl: request.candidate.ashby_profile_url?.trim() || null,
+      const inboxId = await record(
+        {
+          ...key,
+          id,
+          workflowId,
+          candidate: {
+            firstName: request.candidate.first_name,
+            lastName: request.candidate.last_name,
+            email,
+            profileUrl: request.candidate.ashby_profile_url?.trim() || null,
+          },
+          jobName: request.job?.name ?? null,
         },
-        jobName: request.job?.name ?? null,
-      });
-      await startWorkflow(deps.temporal, deps.start, auth.adapter, auth.connection, id);
-      return { kind: 'started' as const, id };
+        HANDLER_HOLD_MS,
+      );
+      return { kind: 'recorded' as const, id, inboxId };
     });
     if (outcome.kind === 'running') {
       return refuse(res, 409, `This candidate is already being assessed with "${listing.name}".`);
     }
-    deps.logger.info({ connectionId: auth.connection.id, assessmentId: outcome.id }, 'assessment started');
+    // Recorded with its start: from here the assessment is Ashby's to keep. Its check starts now, or else the
+    // inbox relay starts it once Temporal takes it (the answer is the same either way).
+    const result = await startRecordedDelivery(
+      {
+        inbox: deps.inbox,
+        temporal: deps.temporal,
+        start: deps.start,
+        startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        logger: deps.logger,
+      },
+      {
+        inboxId: outcome.inboxId,
+        attempts: 0,
+        connection: auth.connection,
+        integration: auth.adapter,
+        subjectId: outcome.id,
+      },
+    );
+    const fields = { connectionId: auth.connection.id, assessmentId: outcome.id, inboxId: outcome.inboxId };
+    if (result.kind === 'started') deps.logger.info(fields, 'assessment started');
+    else deps.logger.warn({ ...fields, reason: result.reason }, 'assessment recorded; its start is queued');
     res.json({ success: true, results: { assessment_id: outcome.id } });
   });
 
@@ -162,6 +191,14 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
       return refuse(res, 422, `The cancel request is not valid (${firstIssue(parsed.error)}).`);
     const assessment = await deps.assessments.find(auth.connection.id, parsed.data.assessment_id);
     if (assessment === undefined) return refuse(res, 404, 'No such assessment.');
+    // A start still waiting in the inbox is not made any more (one on its way cancels what it starts).
+    if (await deps.inbox.cancelPending(auth.connection.id, 'ashby', assessment.id)) {
+      deps.logger.info(
+        { connectionId: auth.connection.id, assessmentId: assessment.id },
+        'queued assessment cancelled',
+      );
+      return res.json({ success: true });
+    }
     if (await isRunning(assessment.workflowId)) {
       try {
         await deps.temporal.workflow

@@ -1,16 +1,7 @@
-import type { Client } from '@temporalio/client';
-import type { DeliveryOutcome, WebhookInbox } from '../../db/inbox';
-import type { Connection } from '../connection';
+import type { DeliveryOutcome } from '../../db/inbox';
 import type { LeverSettings } from './config';
 import { hiredDataSchema, stageChangeDataSchema, type LeverWebhook } from './webhook-schema';
-import type { Logger } from '../../logger';
 import type { IntegrationDefinition } from '../../vendors/types';
-import {
-  isTemporalUnavailable,
-  startWorkflowWithin,
-  type StartOptions,
-  type StartOutcome,
-} from '../../api/check-starter';
 
 /**
  * What the webhook handler and the inbox relay both act on: a Lever delivery's event and data, as received or
@@ -89,73 +80,4 @@ export function decideLeverDelivery(
     return startFor(data.data.opportunityId);
   }
   return { kind: 'done', outcome: 'ignored-event' };
-}
-
-export interface DeliveryStartDeps {
-  inbox: Pick<WebhookInbox, 'markProcessed' | 'recordFailure'>;
-  temporal: Client;
-  start: StartOptions;
-  /** Deadline of one start attempt (ms). */
-  startTimeoutMs: number;
-  logger: Logger;
-}
-
-/**
- * The result of trying to start a recorded delivery's workflow: `started` (or already running) and the row
- * processed; `unavailable`: Temporal unreachable, the row due again at once; `failed`: Temporal refused this
- * start, the row due again after a backoff. Either way the row stays until its workflow is started.
- */
-export type DeliveryStartResult =
-  | { kind: 'started'; start: StartOutcome }
-  | { kind: 'unavailable'; error: unknown; reason: string }
-  | { kind: 'failed'; error: unknown; reason: string };
-
-/** Backoff of a delivery whose start Temporal refused: 1 s, 2 s, 4 s … up to 10 minutes. */
-export function refusedStartBackoffMs(previousFailures: number): number {
-  return Math.min(1000 * 2 ** Math.min(previousFailures, 20), 10 * 60 * 1000);
-}
-
-/** Starts the workflow a recorded delivery asks for and records the outcome on its inbox row. */
-export async function startRecordedDelivery(
-  deps: DeliveryStartDeps,
-  target: {
-    inboxId: string;
-    /** Failed start attempts before this one. */
-    attempts: number;
-    connection: Connection;
-    integration: IntegrationDefinition;
-    opportunityId: string;
-  },
-): Promise<DeliveryStartResult> {
-  let start: StartOutcome;
-  try {
-    start = await startWorkflowWithin(
-      deps.startTimeoutMs,
-      deps.temporal,
-      deps.start,
-      target.integration,
-      target.connection,
-      target.opportunityId,
-    );
-  } catch (error) {
-    const unavailable = isTemporalUnavailable(error);
-    const message = error instanceof Error ? error.message : String(error);
-    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    const reason = message.includes(cause) ? message : `${message}${cause}`;
-    await deps.inbox.recordFailure(
-      target.inboxId,
-      reason,
-      unavailable ? 0 : refusedStartBackoffMs(target.attempts),
-    );
-    return unavailable ? { kind: 'unavailable', error, reason } : { kind: 'failed', error, reason };
-  }
-  await deps.inbox.markProcessed(target.inboxId, start.outcome, {
-    workflowId: start.workflowId,
-    runId: start.outcome === 'started' ? start.runId : undefined,
-  });
-  deps.logger.info(
-    { connectionId: target.connection.id, workflowId: start.workflowId, outcome: start.outcome },
-    'trigger handled',
-  );
-  return { kind: 'started', start };
 }

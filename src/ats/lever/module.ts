@@ -11,7 +11,9 @@ import {
   type LeverConfig,
   type LeverConnectionInput,
 } from './config';
+import { decideLeverDelivery } from './delivery';
 import { LeverSide } from './side';
+import { leverWebhookSchema } from './webhook-schema';
 
 /**
  * Lever: checks the API key against Lever (reading the pipeline stages) and resolves the trigger stage, given by
@@ -111,6 +113,19 @@ export const leverAts: AtsModule<LeverConfig> = {
   // Valid by inputSchema already: parsing its output again only gives it its type.
   resolve: (input, integration, deps) =>
     resolveLever(leverConnectionInputSchema.parse(input), integration, deps),
+  recordedStart(delivery, connection, integration) {
+    const data = leverWebhookSchema.shape.data.safeParse(delivery.data);
+    if (!data.success) return { kind: 'invalid', detail: 'stored data is not an object' };
+    const decision = decideLeverDelivery(
+      { event: delivery.event, data: data.data },
+      integration,
+      connection.ats.settings,
+    );
+    if (decision.kind !== 'start') return decision;
+    // A paused connection verifies and records deliveries but starts nothing.
+    if (connection.lifecycle.status === 'paused') return { kind: 'done', outcome: 'paused' };
+    return { kind: 'start', subjectId: decision.opportunityId };
+  },
   side: (config, { subjectId }, context) =>
     new LeverSide(
       activityLeverClient(config.settings.apiBaseUrl, config.secrets.apiKey, {

@@ -7,7 +7,8 @@ import type { Logger } from '../../logger';
 import { integrationFor } from '../../vendors';
 import { DEFAULT_START_TIMEOUT_MS, type StartOptions } from '../../api/check-starter';
 import { fieldIssues, type FieldIssue } from '../../api/connection-input';
-import { decideLeverDelivery, startRecordedDelivery, triggeredAtRefusal } from './delivery';
+import { decideLeverDelivery, triggeredAtRefusal } from './delivery';
+import { startRecordedDelivery } from '../../api/recorded-start';
 import { BackgroundTasks, Batcher } from '../../api/background-tasks';
 import { isUnstorableValue, sendProblem } from '../../api/problem';
 import { verifyLeverSignature } from '../../integrations/signature';
@@ -189,7 +190,7 @@ export function leverWebhookRouter(deps: LeverWebhookDeps): Router {
         attempts: row.attempts,
         connection,
         integration,
-        opportunityId: decision.opportunityId,
+        subjectId: decision.opportunityId,
       };
       // Dropped when too many starts wait (Temporal unreachable during a flood): the row waits for the relay.
       starts.run(async () => {

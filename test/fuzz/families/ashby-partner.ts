@@ -141,7 +141,11 @@ export function ashbyProperties(ctx: FuzzContext): FuzzProperty[] {
           ? `${stored(verdict.value.candidateAshbyId)}/${verdict.value.assessmentTypeId}`
           : '';
         const maybeRunning = verdict.accept && ctx.assessmentKeys.has(key);
-        const res = await sendCounted(ctx, endpointOf(method), req, () => ({ ashby_assessments: 1 }));
+        // An accepted start is recorded with its start in the inbox (one row each).
+        const res = await sendCounted(ctx, endpointOf(method), req, () => ({
+          ashby_assessments: 1,
+          webhook_inbox: 1,
+        }));
         if (!verdict.accept) return expectRejected(req, res, verdict.status, verdict.why);
         if (res.status === 409) {
           return check(maybeRunning, '409 only while the same candidate and package run', req, res);
@@ -164,7 +168,10 @@ export function ashbyProperties(ctx: FuzzContext): FuzzProperty[] {
         if (again) {
           // The same candidate and package again: 409 while the check runs (it may already have ended, e.g.
           // when the vendor refused a mutated email; then it is a new assessment).
-          const second = await sendCounted(ctx, endpointOf(method), req, () => ({ ashby_assessments: 1 }));
+          const second = await sendCounted(ctx, endpointOf(method), req, () => ({
+            ashby_assessments: 1,
+            webhook_inbox: 1,
+          }));
           check(
             second.status === 409 || second.status === 200,
             'a repeated start: 409, or 200 once ended',
