@@ -133,7 +133,10 @@ export class InboxRelay {
         connection.lifecycle.status === 'deleted'
       ) {
         // Deleted after the delivery was recorded: a deleted connection starts nothing.
-        logger.warn({ inboxId: delivery.id }, 'inbox relay: the delivery has no connection of its ATS any more');
+        logger.warn(
+          { inboxId: delivery.id },
+          'inbox relay: the delivery has no connection of its ATS any more',
+        );
         await this.inbox.markProcessed(delivery.id, 'connection-deleted');
         pass.nothingToStart += 1;
         return;

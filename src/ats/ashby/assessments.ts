@@ -69,7 +69,10 @@ export class AssessmentRepository {
    */
   async withCandidateLock<T>(
     key: { connectionId: string; candidateAshbyId: string; assessmentTypeId: string },
-    fn: (earlier: EarlierAssessment[], record: (a: Assessment, holdMs: number) => Promise<string>) => Promise<T>,
+    fn: (
+      earlier: EarlierAssessment[],
+      record: (a: Assessment, holdMs: number) => Promise<string>,
+    ) => Promise<T>,
   ): Promise<T> {
     return inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
