@@ -238,7 +238,7 @@ export const baseConfigSchema = z.object({
   VENDOR_REQUEST_TIMEOUT_MS: positiveInt().max(120_000).default(15_000),
   /**
    * Largest response body read from an ATS or vendor API (bytes): a longer one is abandoned as it arrives, never
-   * buffered whole (src/integrations/http-error.ts).
+   * buffered whole (src/integrations/http-client.ts).
    */
   VENDOR_RESPONSE_LIMIT_BYTES: positiveInt().default(5 * 1024 * 1024),
   /**

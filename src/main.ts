@@ -6,7 +6,7 @@ import { createInboxRelay } from './api/inbox-relay';
 import { ConnectionRepository } from './db/connections';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
-import { httpLimitsOf } from './integrations/http-error';
+import { httpLimitsOf } from './integrations/http-client';
 import { leverRateLimitsFromConfig } from './ats/lever/shared-rate-limit';
 import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';

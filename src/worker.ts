@@ -2,7 +2,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig, workerConfigSchema } from './config';
 import { createPool, idleErrorWarning } from './db/pool';
 import { checkRuntimeDatabase } from './db/runtime-database';
-import { httpLimitsOf } from './integrations/http-error';
+import { httpLimitsOf } from './integrations/http-client';
 import { leverRateLimitsFromConfig } from './ats/lever/shared-rate-limit';
 import { applyUrlPolicy } from './integrations/url-policy';
 import { createLogger } from './logger';

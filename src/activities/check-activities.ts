@@ -9,7 +9,7 @@ import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import type { SecretBox } from '../db/secret-box';
 import type { CheckStatus } from '../domain/status';
-import type { HttpLimits } from '../integrations/http-error';
+import type { HttpLimits } from '../integrations/http-client';
 import type { Logger } from '../logger';
 import type { ReportLinks } from '../report-links';
 import { checkAdapterFor } from '../vendors';

@@ -6,7 +6,7 @@ import {
   RefusedUrlError,
   withRequestBudget,
   type RequestBudget,
-} from '../integrations/http-error';
+} from '../integrations/http-client';
 import { FAILURE } from '../domain/failures';
 
 /** Services on the ATS side: when they deny access, nothing can be written back to the candidate. */

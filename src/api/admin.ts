@@ -8,7 +8,7 @@ import type { LeverRateLimits } from '../ats/lever/rate-limiter';
 import type { AtsCallDeps } from '../ats/types';
 import type { ConnectionRepository, EventInput } from '../db/connections';
 import { publicView } from '../domain/connection';
-import type { HttpLimits } from '../integrations/http-error';
+import type { HttpLimits } from '../integrations/http-client';
 import type { Logger } from '../logger';
 import { integrationFor } from '../vendors';
 import { checkWorkflowId } from '../domain/workflow-ids';

@@ -5,7 +5,7 @@ import type { ApiConfig } from '../config';
 import { CheckRepository } from '../db/checks';
 import { ConnectionRepository } from '../db/connections';
 import type { SecretBox } from '../db/secret-box';
-import type { HttpLimits } from '../integrations/http-error';
+import type { HttpLimits } from '../integrations/http-client';
 import type { LeverRateLimits } from '../ats/lever/rate-limiter';
 import { atsRouters } from '../ats/routers';
 import type { Logger } from '../logger';

@@ -1,6 +1,6 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { ExternalApiError, type HttpLimits } from '../integrations/http-error';
+import { ExternalApiError, type HttpLimits } from '../integrations/http-client';
 import type { Logger } from '../logger';
 import type { ReportLinkKey } from '../report-links';
 import { checkAdapterFor } from '../vendors';

@@ -4,7 +4,7 @@ import type { AtsKind, CandidateSnapshot, StatusReason } from '../domain/candida
 import type { DeliveryOutcome } from '../db/inbox';
 import type { AtsConfigOf, AtsConfigShape, ConnectionLifecycle } from '../domain/connection';
 import type { CheckStatus } from '../domain/status';
-import type { HttpLimits } from '../integrations/http-error';
+import type { HttpLimits } from '../integrations/http-client';
 import type { CheckVendorAdapter, IntegrationDefinition, VendorResults } from '../vendors/types';
 import type { LeverRateLimits } from './lever/rate-limiter';
 

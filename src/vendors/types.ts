@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CheckStatus } from '../domain/status';
 import type { WorkflowKindName } from '../domain/workflow-ids';
-import type { HttpLimits } from '../integrations/http-error';
+import type { HttpLimits } from '../integrations/http-client';
 import type { AtsKind, CandidateSnapshot, StatusReason } from '../domain/candidate';
 import type { SignedEventVerdict } from '../integrations/signature';
 

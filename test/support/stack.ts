@@ -23,7 +23,7 @@ import { startJustworksEmulator } from '../../sandbox/justworks-emulator';
 import { startLeverEmulator } from '../../sandbox/lever-emulator';
 import { startSmtpCatcher } from '../../sandbox/smtp-catcher';
 import { startVictigEmulator } from '../../sandbox/victig-emulator';
-import { httpLimitsOf } from '../../src/integrations/http-error';
+import { httpLimitsOf } from '../../src/integrations/http-client';
 import { LeverRateLimiter, type LeverRateLimitSettings } from '../../src/ats/lever/rate-limiter';
 import { isEncrypted } from '../../src/temporal/codec';
 import { createDataConverter } from '../../src/temporal/data-converter';

@@ -8,7 +8,7 @@ import {
   httpLimitsOf,
   requestJson,
   withRequestBudget,
-} from '../../src/integrations/http-error';
+} from '../../src/integrations/http-client';
 import { listen, type RunningServer } from '../../sandbox/kit';
 
 /** `expect.stringMatching` without the `any` type. */

@@ -2,7 +2,7 @@ import express from 'express';
 import { Pool } from 'pg';
 import { AshbySide, cancelledReason } from '../../src/ats/ashby/side';
 import { AssessmentRepository } from '../../src/ats/ashby/assessments';
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { ExternalApiError } from '../../src/integrations/http-client';
 import {
   ASHBY_STATUS_LABELS,
   AshbyClient,

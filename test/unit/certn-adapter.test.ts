@@ -1,6 +1,6 @@
 import { certnAdapter, certnProgress, CERTN_TAGS } from '../../src/vendors/certn/adapter';
 import { certnSignature } from '../../src/integrations/signature';
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { ExternalApiError } from '../../src/integrations/http-client';
 import { startCertnEmulator, type RunningCertnEmulator } from '../../sandbox/certn-emulator';
 import type { CheckStatus } from '../../src/domain/status';
 import type { CandidateSnapshot, StatusReason } from '../../src/domain/candidate';

@@ -1,5 +1,5 @@
 import express from 'express';
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { ExternalApiError } from '../../src/integrations/http-client';
 import { listen, type RunningServer } from '../../sandbox/kit';
 import {
   startJustifactsEmulator,

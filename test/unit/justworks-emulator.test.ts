@@ -1,4 +1,4 @@
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { ExternalApiError } from '../../src/integrations/http-client';
 import { startJustworksEmulator, type RunningJustworksEmulator } from '../../sandbox/justworks-emulator';
 import { startSmtpCatcher, type RunningSmtpCatcher } from '../../sandbox/smtp-catcher';
 import {

@@ -1,4 +1,4 @@
-import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
+import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-client';
 import { LeverClient } from '../../src/ats/lever/client';
 import { apiKeyId, LeverRateLimiter, type LimiterClock } from '../../src/ats/lever/rate-limiter';
 import { startLeverEmulator, type RunningLeverEmulator } from '../../sandbox/lever-emulator';

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { apiConfigSchema, loadConfig, workerConfigSchema } from '../../src/config';
 import { createPool } from '../../src/db/pool';
-import { ExternalApiError } from '../../src/integrations/http-error';
+import { ExternalApiError } from '../../src/integrations/http-client';
 import { LeverClient } from '../../src/ats/lever/client';
 import { apiKeyId, LeverRateLimiter, type LeverRateLimits } from '../../src/ats/lever/rate-limiter';
 import {

@@ -10,7 +10,7 @@ import {
   httpLimitsOf,
   requestJson,
   type HttpLimits,
-} from '../../src/integrations/http-error';
+} from '../../src/integrations/http-client';
 import { LeverClient } from '../../src/ats/lever/client';
 import { LeverRateLimiter } from '../../src/ats/lever/rate-limiter';
 import { certnAdapter } from '../../src/vendors/certn/adapter';

@@ -1,4 +1,4 @@
-import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-error';
+import { DEFAULT_REQUEST_TRIES, ExternalApiError } from '../../src/integrations/http-client';
 import type { RunningServer } from '../../sandbox/kit';
 import { startVictigEmulator, type RunningVictigEmulator } from '../../sandbox/victig-emulator';
 import {

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { exchange, ExternalApiError, parseRetryAfter, type HttpLimits } from '../../integrations/http-error';
+import { exchange, ExternalApiError, parseRetryAfter, type HttpLimits } from '../../integrations/http-client';
 import { safeUrlSchema } from '../../integrations/url-policy';
 
 /**

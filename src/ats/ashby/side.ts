@@ -1,6 +1,6 @@
 import type { AssessmentRepository } from './assessments';
 import { isTerminal } from '../../domain/status';
-import { ExternalApiError } from '../../integrations/http-error';
+import { ExternalApiError } from '../../integrations/http-client';
 import { AshbyClient, cancelledUpdate, resultUpdate, statusUpdate } from './client';
 import type { CheckVendorAdapter } from '../../vendors/types';
 import type { CandidateSnapshot, StatusReason } from '../../domain/candidate';

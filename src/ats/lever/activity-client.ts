@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { LeverClient } from './client';
-import type { HttpLimits } from '../../integrations/http-error';
+import type { HttpLimits } from '../../integrations/http-client';
 import type { LeverRateLimits } from './rate-limiter';
 
 /**

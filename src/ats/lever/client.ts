@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { requestJson, type HttpLimits } from '../../integrations/http-error';
+import { requestJson, type HttpLimits } from '../../integrations/http-client';
 import {
   DEFAULT_429_PAUSE_MS,
   processLeverRateLimiter,

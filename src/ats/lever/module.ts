@@ -1,5 +1,5 @@
 import { withoutNulls } from '../../domain/connection';
-import { ExternalApiError } from '../../integrations/http-error';
+import { ExternalApiError } from '../../integrations/http-client';
 import type { IntegrationDefinition } from '../../vendors/types';
 import { refusal, storedConfig, type AtsCallDeps, type AtsModule, type AtsResolution } from '../types';
 import { activityLeverClient } from './activity-client';

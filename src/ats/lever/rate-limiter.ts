@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { ExternalApiError } from '../../integrations/http-error';
+import { ExternalApiError } from '../../integrations/http-client';
 
 /**
  * Lever allows 10 requests/s per API key with bursts to 20 and answers `429` (without Retry-After) beyond

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import { createPool } from '../../db/pool';
-import { ExternalApiError } from '../../integrations/http-error';
+import { ExternalApiError } from '../../integrations/http-client';
 import {
   abortReason,
   apiKeyId,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { offeredLinkSchema, safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import { certnSignature, hexSignatureMatches, signedJsonEvent } from '../../integrations/signature';
-import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-error';
+import { RefusedUrlError, requestJson, type HttpLimits } from '../../integrations/http-client';
 import type { CallbackVerdict, CheckVendorAdapter, VendorClient, VendorProgress } from '../types';
 import type { StatusReason } from '../../domain/candidate';
 import { vendorConnectionInput } from '../connection-input';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
 import type { AshbyStatusLabel } from '../../ats/ashby/client';
-import type { HttpLimits } from '../../integrations/http-error';
+import type { HttpLimits } from '../../integrations/http-client';
 import {
   orderEventCallback,
   singleHeader,

@@ -5,7 +5,7 @@ import {
   signedJsonEvent,
   type SignedEventVerdict,
 } from '../../integrations/signature';
-import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-error';
+import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-client';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**

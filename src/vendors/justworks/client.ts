@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-error';
+import { ExternalApiError, requestJson, type HttpLimits } from '../../integrations/http-client';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { safeUrlSchema } from '../../integrations/url-policy';
 import type { CheckStatus } from '../../domain/status';
-import { ExternalApiError, type HttpLimits } from '../../integrations/http-error';
+import { ExternalApiError, type HttpLimits } from '../../integrations/http-client';
 import {
   VICTIG_SIGNATURE_HEADER,
   VictigClient,

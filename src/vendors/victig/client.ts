@@ -11,7 +11,7 @@ import {
   parseRetryAfter,
   requestJson,
   type HttpLimits,
-} from '../../integrations/http-error';
+} from '../../integrations/http-client';
 import { offeredLinkSchema } from '../../integrations/url-policy';
 
 /**

@@ -1,6 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { unsafeUrlReason } from './url-policy';
 
+/**
+ * The HTTP client below every ATS and vendor client: `requestJson` (the URL policy, a request timeout, a response
+ * size limit, JSON in and out) and the errors it raises, classified once for the activities' retry decisions
+ * (`ExternalApiError`: access denied, permanent, rate limited, transient).
+ */
+
 /** A non-2xx answer (or no answer) from an external API, classified for retry decisions. */
 export class ExternalApiError extends Error {
   override readonly name = 'ExternalApiError';
