@@ -2,7 +2,13 @@ import { justifactsSignature } from '../../src/vendors/justifacts/client';
 import type { JustifactsOrderView } from '../../sandbox/justifacts-emulator';
 import { checkWorkflowId, type CheckState } from '../../src/workflows/definitions';
 import { startStack, type Stack } from '../support/stack';
-import { eventually, waitForCheckStatus, waitForJustifactsOrder, waitForOnlyTag } from '../support/waits';
+import {
+  eventually,
+  startedHandle,
+  waitForCheckStatus,
+  waitForJustifactsOrder,
+  waitForOnlyTag,
+} from '../support/waits';
 
 const PENDING = '(Justifacts)In-Progress : Candidate';
 const ANALYZING = '(Justifacts)In-Progress: Justifacts';
@@ -69,6 +75,8 @@ describe('Lever → Justifacts end to end (real HTTP, Temporal dev server, Postg
   async function trigger(opportunityId: string) {
     const [delivery] = await stack.lever.moveToStage(opportunityId, stageId('Background Check'));
     expect(delivery?.attempts.at(-1)?.status).toBe(202);
+    // Answered once recorded; the API starts the check right after: wait for it before asking for its result.
+    await startedHandle(handle(opportunityId));
   }
 
   it('orders the posting tag’s package, invites the opportunity’s email, tags each status alone and ends with a secret note whose result URL works', async () => {
