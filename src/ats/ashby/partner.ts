@@ -159,27 +159,32 @@ export function ashbyPartnerRouter(deps: AshbyPartnerDeps): Router {
     if (outcome.kind === 'running') {
       return refuse(res, 409, `This candidate is already being assessed with "${listing.name}".`);
     }
-    // Recorded with its start: from here the assessment is Ashby's to keep. Its check starts now, or else the
-    // inbox relay starts it once Temporal takes it (the answer is the same either way).
-    const result = await startRecordedDelivery(
-      {
-        inbox: deps.inbox,
-        temporal: deps.temporal,
-        start: deps.start,
-        startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
-        logger: deps.logger,
-      },
-      {
-        inboxId: outcome.inboxId,
-        attempts: 0,
-        connection: auth.connection,
-        integration: auth.adapter,
-        subjectId: outcome.id,
-      },
-    );
+    // Recorded with its start: from here the assessment is Ashby's to keep, and Ashby is told its id whatever
+    // happens next. Its check starts now, or else the inbox relay starts it once Temporal takes it.
     const fields = { connectionId: auth.connection.id, assessmentId: outcome.id, inboxId: outcome.inboxId };
-    if (result.kind === 'started') deps.logger.info(fields, 'assessment started');
-    else deps.logger.warn({ ...fields, reason: result.reason }, 'assessment recorded; its start is queued');
+    try {
+      const result = await startRecordedDelivery(
+        {
+          inbox: deps.inbox,
+          temporal: deps.temporal,
+          start: deps.start,
+          startTimeoutMs: deps.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          logger: deps.logger,
+        },
+        {
+          inboxId: outcome.inboxId,
+          attempts: 0,
+          connection: auth.connection,
+          integration: auth.adapter,
+          subjectId: outcome.id,
+        },
+      );
+      if (result.kind === 'started') deps.logger.info(fields, 'assessment started');
+      else deps.logger.warn({ ...fields, reason: result.reason }, 'assessment recorded; its start is queued');
+    } catch (err) {
+      // Our own failure after the record (database): the row stays unprocessed, the relay starts it.
+      deps.logger.error({ ...fields, err }, 'assessment recorded; its start is left to the inbox relay');
+    }
     res.json({ success: true, results: { assessment_id: outcome.id } });
   });
 
