@@ -125,6 +125,11 @@ export async function runProductionCrash(options: ProductionCrashOptions): Promi
       VENDOR_POLL_INTERVAL_MS: '5000',
       // Required by the worker; no hire happens here, so no e-mail: nobody listens there.
       SMTP_URL: 'smtp://127.0.0.1:9',
+      // The workflow code bundled once ahead, as the image does (the global setup's bundle under jest): a worker
+      // (re)start does not spend its CPU on webpack while the other processes carry the load.
+      ...(process.env.BGC_TEST_WORKFLOW_BUNDLE === undefined
+        ? {}
+        : { WORKFLOW_BUNDLE_PATH: process.env.BGC_TEST_WORKFLOW_BUNDLE }),
     });
     const startApi = async (i: number) => {
       const api = startServiceProcess('src/main.ts', env(apiPorts[i]!));
